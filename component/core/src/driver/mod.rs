@@ -27,6 +27,9 @@
 //! ```
 
 use crate::host::{Host, RootfsSource};
+use crate::kernel::exec::{self, ExecError};
+use crate::kernel::Kernel;
+use crate::vfs::{system, tarfs, Vfs};
 
 /// What to run and with how much memory.
 #[derive(Debug, Clone)]
@@ -37,6 +40,8 @@ pub struct MachineConfig {
     pub env: Vec<(String, String)>,
     /// Bytes of guest memory for all processes together.
     pub memory_limit: u64,
+    /// Trace every system call to stderr (FRISCY_STRACE=1).
+    pub strace: bool,
 }
 
 impl Default for MachineConfig {
@@ -45,6 +50,7 @@ impl Default for MachineConfig {
             args: Vec::new(),
             env: Vec::new(),
             memory_limit: 1 << 30,
+            strace: false,
         }
     }
 }
@@ -95,8 +101,10 @@ impl BootError {
 
 /// A booted guest: the kernel plus its processes.
 pub struct Machine {
-    _private: (),
+    kernel: Kernel,
 }
+
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 impl Machine {
     pub fn boot(
@@ -104,22 +112,64 @@ impl Machine {
         rootfs: Box<dyn RootfsSource>,
         host: Box<dyn Host>,
     ) -> Result<Machine, BootError> {
-        let _ = (cfg, rootfs, host);
-        Err(BootError::Other("not implemented yet".into()))
+        let mut vfs = Vfs::new(rootfs);
+        tarfs::index_tar(&mut vfs).map_err(|e| BootError::Image(e.to_string()))?;
+        system::install(&mut vfs, "friscy").map_err(|e| BootError::Other(format!("cannot set up /dev and /etc: {e}")))?;
+        let mut kernel = Kernel::new(vfs, host, cfg.memory_limit);
+        kernel.strace = cfg.strace;
+        if cfg.args.is_empty() {
+            return Err(BootError::NoCommand);
+        }
+        let mut env: Vec<(String, String)> = vec![
+            ("PATH".into(), DEFAULT_PATH.into()),
+            ("HOSTNAME".into(), "friscy".into()),
+            ("HOME".into(), "/root".into()),
+        ];
+        if kernel.stdio_is_tty {
+            env.push(("TERM".into(), "xterm".into()));
+        }
+        for (k, v) in cfg.env {
+            match env.iter_mut().find(|(ek, _)| *ek == k) {
+                Some(slot) => slot.1 = v,
+                None => env.push((k, v)),
+            }
+        }
+        let path_var = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.clone()).unwrap_or_default();
+        let envp: Vec<Vec<u8>> = env.iter().map(|(k, v)| format!("{k}={v}").into_bytes()).collect();
+        let argv: Vec<Vec<u8>> = cfg.args.iter().map(|a| a.clone().into_bytes()).collect();
+        let pid = kernel.spawn_init();
+        let to_boot = |e: ExecError| match e {
+            ExecError::NotFound(p) => BootError::NotFound(p),
+            ExecError::IsDir(p) => BootError::NotExecutable { path: p, why: "is a directory, not a program".into() },
+            ExecError::NoPermission(p) => BootError::NotExecutable { path: p, why: "is not executable".into() },
+            ExecError::Load { path, source } => BootError::NotExecutable { path, why: source.to_string() },
+            e => BootError::Other(e.to_string()),
+        };
+        let cmd = exec::find_command(&kernel, crate::vfs::ROOT_INO, &argv[0], path_var.as_bytes()).map_err(to_boot)?;
+        let image = exec::load_program(&mut kernel, pid, &cmd, argv, &envp).map_err(to_boot)?;
+        let proc = kernel.procs.get_mut(&pid).ok_or_else(|| BootError::Other("init vanished".into()))?;
+        proc.mm = image.mm;
+        proc.brk_start = image.brk;
+        proc.brk = image.brk;
+        proc.exe = image.exe;
+        kernel.add_task(pid, image.cpu);
+        Ok(Machine { kernel })
     }
 
     pub fn run(&mut self, budget: u64) -> RunStatus {
-        let _ = budget;
-        RunStatus::Exited(1)
+        self.kernel.run(budget)
     }
 
     pub fn push_input(&mut self, data: &[u8]) {
-        let _ = data;
+        self.kernel.push_input(data);
     }
 
-    pub fn close_input(&mut self) {}
+    pub fn close_input(&mut self) {
+        self.kernel.close_input();
+    }
 
     pub fn set_window_size(&mut self, rows: u16, cols: u16) {
+        // SIGWINCH delivery comes with signals; the size is read from the host.
         let _ = (rows, cols);
     }
 }

@@ -1,1 +1,418 @@
-//! vfs (being written)
+//! The guest's file tree: the image index as inodes (see `inode`), path
+//! resolution with symlinks, and lazy reads of file bytes from the image.
+
+pub mod inode;
+pub mod system;
+pub mod tarfs;
+
+use std::collections::BTreeMap;
+
+use crate::host::RootfsSource;
+use crate::kernel::errno::{Errno, KResult};
+pub use inode::{Device, FileData, Ino, Inode, NodeKind};
+use inode::*;
+
+pub const ROOT_INO: Ino = 1;
+const MAX_SYMLINKS: u32 = 40;
+const PATH_MAX: usize = 4096;
+
+pub struct Vfs {
+    /// Inode arena: `nodes[ino]`; slot 0 is unused.
+    nodes: Vec<Option<Inode>>,
+    image: Box<dyn RootfsSource>,
+}
+
+/// What a resolved path names.
+pub struct Lookup {
+    pub ino: Ino,
+    pub parent: Ino,
+}
+
+impl Vfs {
+    /// An empty tree over `image` with only `/`.
+    pub fn new(image: Box<dyn RootfsSource>) -> Vfs {
+        let root = Inode {
+            mode: S_IFDIR | 0o755,
+            uid: 0,
+            gid: 0,
+            nlink: 2,
+            mtime: 0,
+            kind: NodeKind::Dir {
+                entries: BTreeMap::new(),
+                parent: ROOT_INO,
+            },
+        };
+        Vfs {
+            nodes: vec![None, Some(root)],
+            image,
+        }
+    }
+
+    pub fn image(&self) -> &dyn RootfsSource {
+        self.image.as_ref()
+    }
+
+    pub fn node(&self, ino: Ino) -> KResult<&Inode> {
+        self.nodes
+            .get(ino as usize)
+            .and_then(|n| n.as_ref())
+            .ok_or(Errno::ENOENT)
+    }
+
+    pub fn node_mut(&mut self, ino: Ino) -> KResult<&mut Inode> {
+        self.nodes
+            .get_mut(ino as usize)
+            .and_then(|n| n.as_mut())
+            .ok_or(Errno::ENOENT)
+    }
+
+    fn alloc(&mut self, node: Inode) -> Ino {
+        self.nodes.push(Some(node));
+        (self.nodes.len() - 1) as Ino
+    }
+
+    /// Directory entries of `dir`, sorted by name.
+    pub fn entries(&self, dir: Ino) -> KResult<&BTreeMap<Vec<u8>, Ino>> {
+        match &self.node(dir)?.kind {
+            NodeKind::Dir { entries, .. } => Ok(entries),
+            _ => Err(Errno::ENOTDIR),
+        }
+    }
+
+    pub fn parent_of(&self, dir: Ino) -> KResult<Ino> {
+        match &self.node(dir)?.kind {
+            NodeKind::Dir { parent, .. } => Ok(*parent),
+            _ => Err(Errno::ENOTDIR),
+        }
+    }
+
+    fn child(&self, dir: Ino, name: &[u8]) -> KResult<Option<Ino>> {
+        match name {
+            b"." => Ok(Some(dir)),
+            b".." => Ok(Some(self.parent_of(dir)?)),
+            _ => Ok(self.entries(dir)?.get(name).copied()),
+        }
+    }
+
+    /// Link a new inode into `dir` as `name`; fails if the name exists.
+    pub fn create(&mut self, dir: Ino, name: &[u8], node: Inode) -> KResult<Ino> {
+        if name.is_empty() || name == b"." || name == b".." || name.contains(&b'/') {
+            return Err(Errno::EINVAL);
+        }
+        if self.entries(dir)?.contains_key(name) {
+            return Err(Errno::EEXIST);
+        }
+        let is_dir = node.is_dir();
+        let ino = self.alloc(node);
+        if let NodeKind::Dir { parent, .. } = &mut self.node_mut(ino)?.kind {
+            *parent = dir;
+        }
+        let d = self.node_mut(dir)?;
+        if is_dir {
+            d.nlink += 1;
+        }
+        if let NodeKind::Dir { entries, .. } = &mut d.kind {
+            entries.insert(name.to_vec(), ino);
+        }
+        Ok(ino)
+    }
+
+    /// Link an existing inode under another name (hard link).
+    pub fn link(&mut self, dir: Ino, name: &[u8], ino: Ino) -> KResult<()> {
+        if self.entries(dir)?.contains_key(name) {
+            return Err(Errno::EEXIST);
+        }
+        self.node_mut(ino)?.nlink += 1;
+        if let NodeKind::Dir { entries, .. } = &mut self.node_mut(dir)?.kind {
+            entries.insert(name.to_vec(), ino);
+        }
+        Ok(())
+    }
+
+    /// Remove `name` from `dir` (whatever it is), dropping the inode when its
+    /// last link goes.
+    pub fn remove_entry(&mut self, dir: Ino, name: &[u8]) -> KResult<Ino> {
+        let ino = self.child(dir, name)?.ok_or(Errno::ENOENT)?;
+        if let NodeKind::Dir { entries, .. } = &mut self.node_mut(dir)?.kind {
+            entries.remove(name);
+        }
+        let is_dir = self.node(ino)?.is_dir();
+        if is_dir {
+            self.node_mut(dir)?.nlink -= 1;
+        }
+        let n = self.node_mut(ino)?;
+        n.nlink = n.nlink.saturating_sub(if is_dir { 2 } else { 1 });
+        if n.nlink == 0 {
+            self.nodes[ino as usize] = None;
+        }
+        Ok(ino)
+    }
+
+    /// Resolve `path` relative to `cwd`. With `follow`, a final symlink is
+    /// followed. Returns the inode and the directory it was found in.
+    pub fn resolve(&self, cwd: Ino, path: &[u8], follow: bool) -> KResult<Lookup> {
+        let mut budget = MAX_SYMLINKS;
+        self.resolve_inner(cwd, path, follow, &mut budget)
+    }
+
+    fn resolve_inner(
+        &self,
+        cwd: Ino,
+        path: &[u8],
+        follow: bool,
+        budget: &mut u32,
+    ) -> KResult<Lookup> {
+        if path.is_empty() {
+            return Err(Errno::ENOENT);
+        }
+        if path.len() >= PATH_MAX {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        let mut dir = if path[0] == b'/' { ROOT_INO } else { cwd };
+        let mut cur = dir;
+        let comps: Vec<&[u8]> = path.split(|&c| c == b'/').filter(|c| !c.is_empty()).collect();
+        let trailing_slash = path.ends_with(b"/");
+        for (i, comp) in comps.iter().enumerate() {
+            let last = i + 1 == comps.len();
+            if !self.node(cur)?.is_dir() {
+                return Err(Errno::ENOTDIR);
+            }
+            if comp.len() > 255 {
+                return Err(Errno::ENAMETOOLONG);
+            }
+            dir = cur;
+            let next = self.child(cur, comp)?.ok_or(Errno::ENOENT)?;
+            if let NodeKind::Symlink(target) = &self.node(next)?.kind {
+                if !last || follow || trailing_slash {
+                    if *budget == 0 {
+                        return Err(Errno::ELOOP);
+                    }
+                    *budget -= 1;
+                    let target = target.clone();
+                    cur = self.resolve_inner(dir, &target, true, budget)?.ino;
+                    continue;
+                }
+            }
+            cur = next;
+        }
+        if trailing_slash && !self.node(cur)?.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        Ok(Lookup {
+            ino: cur,
+            parent: dir,
+        })
+    }
+
+    /// Resolve all but the last component: the directory and the final name.
+    pub fn resolve_parent<'p>(&self, cwd: Ino, path: &'p [u8]) -> KResult<(Ino, &'p [u8])> {
+        let trimmed = trim_trailing_slashes(path);
+        if trimmed.is_empty() {
+            return Err(Errno::ENOENT);
+        }
+        match trimmed.iter().rposition(|&c| c == b'/') {
+            None => {
+                if !self.node(cwd)?.is_dir() {
+                    return Err(Errno::ENOTDIR);
+                }
+                Ok((cwd, trimmed))
+            }
+            Some(0) => Ok((ROOT_INO, &trimmed[1..])),
+            Some(i) => {
+                let dir = self.resolve(cwd, &trimmed[..i], true)?.ino;
+                if !self.node(dir)?.is_dir() {
+                    return Err(Errno::ENOTDIR);
+                }
+                Ok((dir, &trimmed[i + 1..]))
+            }
+        }
+    }
+
+    /// The absolute path of directory `dir` (for getcwd).
+    pub fn path_of(&self, dir: Ino) -> KResult<Vec<u8>> {
+        let mut parts = Vec::new();
+        let mut cur = dir;
+        while cur != ROOT_INO {
+            let parent = self.parent_of(cur)?;
+            let name = self
+                .entries(parent)?
+                .iter()
+                .find(|(_, &i)| i == cur)
+                .map(|(n, _)| n.clone())
+                .ok_or(Errno::ENOENT)?;
+            parts.push(name);
+            cur = parent;
+        }
+        let mut out = Vec::new();
+        for p in parts.iter().rev() {
+            out.push(b'/');
+            out.extend_from_slice(p);
+        }
+        if out.is_empty() {
+            out.push(b'/');
+        }
+        Ok(out)
+    }
+
+    /// Read file bytes at `offset` into `buf`; returns the count (0 at EOF).
+    pub fn read_file(&self, ino: Ino, offset: u64, buf: &mut [u8]) -> KResult<usize> {
+        match &self.node(ino)?.kind {
+            NodeKind::File(FileData::Mem(v)) => {
+                let start = (offset.min(v.len() as u64)) as usize;
+                let n = buf.len().min(v.len() - start);
+                buf[..n].copy_from_slice(&v[start..start + n]);
+                Ok(n)
+            }
+            NodeKind::File(FileData::Image { offset: at, len }) => {
+                if offset >= *len {
+                    return Ok(0);
+                }
+                let n = (buf.len() as u64).min(len - offset) as usize;
+                let got = self
+                    .image
+                    .read_at(at + offset, &mut buf[..n])
+                    .map_err(|_| Errno::EIO)?;
+                Ok(got)
+            }
+            NodeKind::Dir { .. } => Err(Errno::EISDIR),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    /// The whole contents of a regular file.
+    pub fn read_all(&self, ino: Ino) -> KResult<Vec<u8>> {
+        let size = self.node(ino)?.size();
+        let mut buf = vec![0u8; size as usize];
+        let mut done = 0;
+        while done < buf.len() {
+            let n = self.read_file(ino, done as u64, &mut buf[done..])?;
+            if n == 0 {
+                break;
+            }
+            done += n;
+        }
+        buf.truncate(done);
+        Ok(buf)
+    }
+
+    /// Make a file's bytes writable in memory (copy-up from the image).
+    pub fn file_bytes_mut(&mut self, ino: Ino) -> KResult<&mut Vec<u8>> {
+        if let NodeKind::File(FileData::Image { .. }) = self.node(ino)?.kind {
+            let data = self.read_all(ino)?;
+            self.node_mut(ino)?.kind = NodeKind::File(FileData::Mem(data));
+        }
+        match &mut self.node_mut(ino)?.kind {
+            NodeKind::File(FileData::Mem(v)) => Ok(v),
+            NodeKind::Dir { .. } => Err(Errno::EISDIR),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    /// Create the directories of an absolute path that are missing.
+    pub fn mkdir_p(&mut self, path: &[u8], mode: u32) -> KResult<Ino> {
+        let mut cur = ROOT_INO;
+        for comp in path.split(|&c| c == b'/').filter(|c| !c.is_empty()) {
+            cur = match self.child(cur, comp)? {
+                Some(i) if self.node(i)?.is_dir() => i,
+                Some(_) => return Err(Errno::ENOTDIR),
+                None => self.create(cur, comp, new_dir(mode))?,
+            };
+        }
+        Ok(cur)
+    }
+
+    /// Place a generated file (e.g. `/etc/resolv.conf`), replacing any.
+    pub fn put_file(&mut self, path: &[u8], data: Vec<u8>, mode: u32) -> KResult<Ino> {
+        let (dir, name) = self.resolve_parent(ROOT_INO, path)?;
+        let name = name.to_vec();
+        if self.entries(dir)?.contains_key(&name) {
+            self.remove_entry(dir, &name)?;
+        }
+        self.create(dir, &name, new_file(FileData::Mem(data), mode))
+    }
+}
+
+pub fn new_dir(mode: u32) -> Inode {
+    Inode {
+        mode: S_IFDIR | (mode & 0o7777),
+        uid: 0,
+        gid: 0,
+        nlink: 2,
+        mtime: 0,
+        kind: NodeKind::Dir {
+            entries: BTreeMap::new(),
+            parent: ROOT_INO,
+        },
+    }
+}
+
+pub fn new_file(data: FileData, mode: u32) -> Inode {
+    Inode {
+        mode: S_IFREG | (mode & 0o7777),
+        uid: 0,
+        gid: 0,
+        nlink: 1,
+        mtime: 0,
+        kind: NodeKind::File(data),
+    }
+}
+
+fn trim_trailing_slashes(p: &[u8]) -> &[u8] {
+    let mut end = p.len();
+    while end > 1 && p[end - 1] == b'/' {
+        end -= 1;
+    }
+    &p[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::BytesRootfs;
+
+    fn vfs() -> Vfs {
+        let mut v = Vfs::new(Box::new(BytesRootfs(Vec::new())));
+        v.mkdir_p(b"/usr/bin", 0o755).unwrap();
+        v.put_file(b"/usr/bin/hello", b"hi".to_vec(), 0o755).unwrap();
+        let usr = v.resolve(ROOT_INO, b"/usr", true).unwrap().ino;
+        v.create(usr, b"link", Inode {
+            kind: NodeKind::Symlink(b"bin/hello".to_vec()),
+            mode: S_IFLNK | 0o777,
+            ..new_dir(0)
+        })
+        .unwrap();
+        v.create(ROOT_INO, b"loop", Inode {
+            kind: NodeKind::Symlink(b"/loop".to_vec()),
+            mode: S_IFLNK | 0o777,
+            ..new_dir(0)
+        })
+        .unwrap();
+        v
+    }
+
+    #[test]
+    fn resolves_paths_dots_and_symlinks() {
+        let v = vfs();
+        let f = v.resolve(ROOT_INO, b"/usr/bin/../bin/./hello", true).unwrap().ino;
+        assert_eq!(v.read_all(f).unwrap(), b"hi");
+        let l = v.resolve(ROOT_INO, b"/usr/link", true).unwrap().ino;
+        assert_eq!(l, f);
+        let nl = v.resolve(ROOT_INO, b"/usr/link", false).unwrap().ino;
+        assert_ne!(nl, f);
+        assert_eq!(v.resolve(ROOT_INO, b"/loop", true).err(), Some(Errno::ELOOP));
+        assert_eq!(v.resolve(ROOT_INO, b"/usr/bin/hello/x", true).err(), Some(Errno::ENOTDIR));
+        assert_eq!(v.resolve(ROOT_INO, b"/nope", true).err(), Some(Errno::ENOENT));
+        assert_eq!(v.path_of(v.resolve(ROOT_INO, b"/usr/bin", true).unwrap().ino).unwrap(), b"/usr/bin");
+    }
+
+    #[test]
+    fn copy_up_and_remove() {
+        let mut v = vfs();
+        let f = v.resolve(ROOT_INO, b"/usr/bin/hello", true).unwrap().ino;
+        v.file_bytes_mut(f).unwrap().extend_from_slice(b"!");
+        assert_eq!(v.read_all(f).unwrap(), b"hi!");
+        let (dir, name) = v.resolve_parent(ROOT_INO, b"/usr/bin/hello").unwrap();
+        v.remove_entry(dir, name).unwrap();
+        assert!(v.node(f).is_err());
+    }
+}

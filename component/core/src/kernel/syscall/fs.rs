@@ -1,0 +1,630 @@
+//! File and descriptor system calls.
+
+use super::{copy_in, copy_out, read_path, SysError, SysResult};
+use crate::kernel::errno::{Errno, KResult};
+use crate::kernel::fd::*;
+use crate::kernel::{Kernel, Pid, Wait};
+use crate::vfs::inode::*;
+use crate::vfs::{new_dir, new_file, Device, FileData, Ino, Lookup, NodeKind};
+
+pub const AT_FDCWD: i32 = -100;
+pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
+pub const AT_REMOVEDIR: u32 = 0x200;
+pub const AT_EMPTY_PATH: u32 = 0x1000;
+
+/// Largest single read/write handled at once; guests loop for more.
+const IO_CHUNK: u64 = 1 << 20;
+
+fn proc_mut(k: &mut Kernel, pid: Pid) -> KResult<&mut crate::kernel::Process> {
+    k.procs.get_mut(&pid).ok_or(Errno::ESRCH)
+}
+
+/// The directory a `*at` call starts from.
+fn dir_of(k: &Kernel, pid: Pid, dirfd: i32) -> KResult<Ino> {
+    let p = k.procs.get(&pid).ok_or(Errno::ESRCH)?;
+    if dirfd == AT_FDCWD {
+        return Ok(p.cwd);
+    }
+    let f = p.fds.file(dirfd)?;
+    let f = f.borrow();
+    match f.kind {
+        FileKind::Node(ino) if k.vfs.node(ino)?.is_dir() => Ok(ino),
+        _ => Err(Errno::ENOTDIR),
+    }
+}
+
+/// Resolve `path` for a `*at` call, honouring AT_EMPTY_PATH.
+fn lookup_at(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32) -> Result<Lookup, SysError> {
+    let path = read_path(k, pid, path)?;
+    if path.is_empty() {
+        if flags & AT_EMPTY_PATH == 0 {
+            return Err(Errno::ENOENT.into());
+        }
+        let p = k.procs.get(&pid).ok_or(Errno::ESRCH)?;
+        if dirfd == AT_FDCWD {
+            return Ok(Lookup { ino: p.cwd, parent: p.cwd });
+        }
+        let f = p.fds.file(dirfd)?;
+        let f = f.borrow();
+        return match f.kind {
+            FileKind::Node(ino) => Ok(Lookup { ino, parent: ino }),
+            FileKind::Stdio(_) => Err(Errno::EOPNOTSUPP.into()),
+        };
+    }
+    let base = dir_of(k, pid, dirfd)?;
+    Ok(k.vfs.resolve(base, &path, flags & AT_SYMLINK_NOFOLLOW == 0)?)
+}
+
+pub fn getcwd(k: &mut Kernel, pid: Pid, buf: u64, size: u64) -> SysResult {
+    let cwd = k.procs.get(&pid).ok_or(Errno::ESRCH)?.cwd;
+    let mut path = k.vfs.path_of(cwd)?;
+    path.push(0);
+    if path.len() as u64 > size {
+        return Err(Errno::ERANGE.into());
+    }
+    copy_out(k, pid, buf, &path)?;
+    Ok(path.len() as u64)
+}
+
+pub fn dup(k: &mut Kernel, pid: Pid, fd: i32) -> SysResult {
+    let p = proc_mut(k, pid)?;
+    let f = p.fds.file(fd)?;
+    Ok(p.fds.insert(f, false)? as u64)
+}
+
+pub fn dup3(k: &mut Kernel, pid: Pid, old: i32, new: i32, flags: u32) -> SysResult {
+    if old == new || flags & !O_CLOEXEC != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    let p = proc_mut(k, pid)?;
+    let f = p.fds.file(old)?;
+    p.fds.set(new, f, flags & O_CLOEXEC != 0)?;
+    Ok(new as u64)
+}
+
+const F_DUPFD: u32 = 0;
+const F_GETFD: u32 = 1;
+const F_SETFD: u32 = 2;
+const F_GETFL: u32 = 3;
+const F_SETFL: u32 = 4;
+const F_GETLK: u32 = 5;
+const F_SETLK: u32 = 6;
+const F_SETLKW: u32 = 7;
+const F_DUPFD_CLOEXEC: u32 = 1030;
+
+pub fn fcntl(k: &mut Kernel, pid: Pid, fd: i32, cmd: u32, arg: u64) -> SysResult {
+    let p = proc_mut(k, pid)?;
+    match cmd {
+        F_DUPFD | F_DUPFD_CLOEXEC => {
+            let f = p.fds.file(fd)?;
+            Ok(p.fds.insert_from(arg as i32, f, cmd == F_DUPFD_CLOEXEC)? as u64)
+        }
+        F_GETFD => Ok(p.fds.get(fd)?.cloexec as u64),
+        F_SETFD => {
+            p.fds.get_mut(fd)?.cloexec = arg & 1 != 0;
+            Ok(0)
+        }
+        F_GETFL => Ok(p.fds.file(fd)?.borrow().flags as u64),
+        F_SETFL => {
+            let f = p.fds.file(fd)?;
+            let mut f = f.borrow_mut();
+            let settable = O_APPEND | O_NONBLOCK;
+            f.flags = (f.flags & !settable) | (arg as u32 & settable);
+            Ok(0)
+        }
+        // Record locks always succeed: there is no other host process.
+        F_GETLK | F_SETLK | F_SETLKW => {
+            p.fds.get(fd)?;
+            Ok(0)
+        }
+        _ => Err(Errno::EINVAL.into()),
+    }
+}
+
+pub fn mkdirat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, mode: u32) -> SysResult {
+    let path = read_path(k, pid, path)?;
+    let base = dir_of(k, pid, dirfd)?;
+    let umask = k.procs.get(&pid).map(|p| p.umask).unwrap_or(0o022);
+    let (dir, name) = k.vfs.resolve_parent(base, &path)?;
+    if name == b"." || name == b".." {
+        return Err(Errno::EEXIST.into());
+    }
+    k.vfs.create(dir, name, new_dir(mode & !umask))?;
+    Ok(0)
+}
+
+pub fn unlinkat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32) -> SysResult {
+    let path = read_path(k, pid, path)?;
+    let base = dir_of(k, pid, dirfd)?;
+    let (dir, name) = k.vfs.resolve_parent(base, &path)?;
+    let ino = *k.vfs.entries(dir)?.get(name).ok_or(Errno::ENOENT)?;
+    let node = k.vfs.node(ino)?;
+    if flags & AT_REMOVEDIR != 0 {
+        if !node.is_dir() {
+            return Err(Errno::ENOTDIR.into());
+        }
+        if !k.vfs.entries(ino)?.is_empty() {
+            return Err(Errno::ENOTEMPTY.into());
+        }
+    } else if node.is_dir() {
+        return Err(Errno::EISDIR.into());
+    }
+    let name = name.to_vec();
+    k.vfs.remove_entry(dir, &name)?;
+    Ok(0)
+}
+
+pub fn faccessat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, mode: u32) -> SysResult {
+    let l = lookup_at(k, pid, dirfd, path, 0)?;
+    let node = k.vfs.node(l.ino)?;
+    // X_OK needs some execute bit (root may read and write anything).
+    if mode & 1 != 0 && node.mode & 0o111 == 0 && !node.is_dir() {
+        return Err(Errno::EACCES.into());
+    }
+    Ok(0)
+}
+
+pub fn chdir(k: &mut Kernel, pid: Pid, path: u64) -> SysResult {
+    let l = lookup_at(k, pid, AT_FDCWD, path, 0)?;
+    if !k.vfs.node(l.ino)?.is_dir() {
+        return Err(Errno::ENOTDIR.into());
+    }
+    proc_mut(k, pid)?.cwd = l.ino;
+    Ok(0)
+}
+
+pub fn fchdir(k: &mut Kernel, pid: Pid, fd: i32) -> SysResult {
+    let ino = dir_of(k, pid, fd)?;
+    proc_mut(k, pid)?.cwd = ino;
+    Ok(0)
+}
+
+pub fn openat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32, mode: u32) -> SysResult {
+    let path = read_path(k, pid, path)?;
+    let base = dir_of(k, pid, dirfd)?;
+    let follow = flags & O_NOFOLLOW == 0;
+    let ino = match k.vfs.resolve(base, &path, follow) {
+        Ok(l) => {
+            if flags & O_CREAT != 0 && flags & O_EXCL != 0 {
+                return Err(Errno::EEXIST.into());
+            }
+            l.ino
+        }
+        Err(Errno::ENOENT) if flags & O_CREAT != 0 => {
+            let umask = k.procs.get(&pid).map(|p| p.umask).unwrap_or(0o022);
+            let (dir, name) = k.vfs.resolve_parent(base, &path)?;
+            if path.ends_with(b"/") {
+                return Err(Errno::EISDIR.into());
+            }
+            k.vfs.create(dir, name, new_file(FileData::Mem(Vec::new()), mode & !umask))?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let node = k.vfs.node(ino)?;
+    let acc = flags & O_ACCMODE;
+    if flags & O_PATH == 0 {
+        match &node.kind {
+            NodeKind::Symlink(_) => return Err(Errno::ELOOP.into()),
+            NodeKind::Dir { .. } if acc != 0 || flags & O_CREAT != 0 => {
+                return Err(Errno::EISDIR.into())
+            }
+            NodeKind::Device(Device::Other(_)) => return Err(Errno::ENXIO.into()),
+            _ => {}
+        }
+    }
+    if flags & O_DIRECTORY != 0 && !node.is_dir() {
+        return Err(Errno::ENOTDIR.into());
+    }
+    if flags & O_TRUNC != 0 && acc != 0 && matches!(node.kind, NodeKind::File(_)) {
+        k.vfs.node_mut(ino)?.kind = NodeKind::File(FileData::Mem(Vec::new()));
+    }
+    let file = OpenFile::new(FileKind::Node(ino), flags & !(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC), path);
+    let fd = proc_mut(k, pid)?.fds.insert(file, flags & O_CLOEXEC != 0)?;
+    Ok(fd as u64)
+}
+
+pub fn close(k: &mut Kernel, pid: Pid, fd: i32) -> SysResult {
+    proc_mut(k, pid)?.fds.remove(fd)?;
+    Ok(0)
+}
+
+const DT_FIFO: u8 = 1;
+const DT_CHR: u8 = 2;
+const DT_DIR: u8 = 4;
+const DT_BLK: u8 = 6;
+const DT_REG: u8 = 8;
+const DT_LNK: u8 = 10;
+const DT_SOCK: u8 = 12;
+
+fn dtype(mode: u32) -> u8 {
+    match mode & S_IFMT {
+        S_IFDIR => DT_DIR,
+        S_IFREG => DT_REG,
+        S_IFLNK => DT_LNK,
+        S_IFCHR => DT_CHR,
+        S_IFBLK => DT_BLK,
+        S_IFIFO => DT_FIFO,
+        S_IFSOCK => DT_SOCK,
+        _ => 0,
+    }
+}
+
+pub fn getdents64(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, count: u64) -> SysResult {
+    let file = proc_mut(k, pid)?.fds.file(fd)?;
+    let (dir, start) = {
+        let f = file.borrow();
+        match f.kind {
+            FileKind::Node(ino) => (ino, f.offset),
+            _ => return Err(Errno::ENOTDIR.into()),
+        }
+    };
+    let parent = k.vfs.parent_of(dir)?;
+    let entries = k.vfs.entries(dir)?;
+    let mut out = Vec::new();
+    let mut pos = start;
+    let total = entries.len() as u64 + 2;
+    let mut iter = entries.iter().skip(start.saturating_sub(2) as usize);
+    while pos < total {
+        let (name, ino): (&[u8], Ino) = match pos {
+            0 => (b".", dir),
+            1 => (b"..", parent),
+            _ => match iter.next() {
+                Some((n, &i)) => (n.as_slice(), i),
+                None => break,
+            },
+        };
+        let reclen = (19 + name.len() + 1).next_multiple_of(8);
+        if (out.len() + reclen) as u64 > count {
+            break;
+        }
+        let mode = k.vfs.node(ino).map(|n| n.mode).unwrap_or(0);
+        out.extend_from_slice(&ino.to_le_bytes());
+        out.extend_from_slice(&(pos as i64 + 1).to_le_bytes());
+        out.extend_from_slice(&(reclen as u16).to_le_bytes());
+        out.push(dtype(mode));
+        out.extend_from_slice(name);
+        out.resize(out.len() + reclen - 19 - name.len(), 0);
+        pos += 1;
+    }
+    if out.is_empty() && pos < total {
+        return Err(Errno::EINVAL.into());
+    }
+    copy_out(k, pid, buf, &out)?;
+    file.borrow_mut().offset = pos;
+    Ok(out.len() as u64)
+}
+
+pub fn lseek(k: &mut Kernel, pid: Pid, fd: i32, off: i64, whence: u32) -> SysResult {
+    let file = proc_mut(k, pid)?.fds.file(fd)?;
+    let mut f = file.borrow_mut();
+    let size = match f.kind {
+        FileKind::Node(ino) => match k.vfs.node(ino)?.kind {
+            NodeKind::Dir { .. } => {
+                // Directories seek by entry index; only rewinds are common.
+                if whence == 0 && off >= 0 {
+                    f.offset = off as u64;
+                    return Ok(off as u64);
+                }
+                return Err(Errno::EINVAL.into());
+            }
+            NodeKind::Device(_) => return Ok(0),
+            _ => k.vfs.node(ino)?.size(),
+        },
+        FileKind::Stdio(_) => return Err(Errno::ESPIPE.into()),
+    };
+    let new = match whence {
+        0 => off,
+        1 => f.offset as i64 + off,
+        2 => size as i64 + off,
+        _ => return Err(Errno::EINVAL.into()),
+    };
+    if new < 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    f.offset = new as u64;
+    Ok(new as u64)
+}
+
+/// Read from an open file into a kernel buffer. `at` is a positional
+/// offset (pread) or None to use and advance the file offset.
+fn read_file(k: &mut Kernel, file: &FileRef, len: usize, at: Option<u64>) -> Result<Vec<u8>, SysError> {
+    let (kind_ino, flags, offset) = {
+        let f = file.borrow();
+        if !f.readable() {
+            return Err(Errno::EBADF.into());
+        }
+        let ino = match f.kind {
+            FileKind::Node(i) => Some(i),
+            FileKind::Stdio(_) => None,
+        };
+        (ino, f.flags, at.unwrap_or(f.offset))
+    };
+    let Some(ino) = kind_ino else {
+        return read_terminal(k, len, flags);
+    };
+    let data = match &k.vfs.node(ino)?.kind {
+        NodeKind::Dir { .. } => return Err(Errno::EISDIR.into()),
+        NodeKind::Device(Device::Null) => Vec::new(),
+        NodeKind::Device(Device::Zero | Device::Full) => vec![0u8; len],
+        NodeKind::Device(Device::Random) => {
+            let mut v = vec![0u8; len];
+            k.host.random(&mut v);
+            v
+        }
+        NodeKind::Device(Device::Tty) => return read_terminal(k, len, flags),
+        NodeKind::File(_) => {
+            let mut v = vec![0u8; len];
+            let n = k.vfs.read_file(ino, offset, &mut v)?;
+            v.truncate(n);
+            v
+        }
+        _ => return Err(Errno::EINVAL.into()),
+    };
+    if at.is_none() {
+        file.borrow_mut().offset = offset + data.len() as u64;
+    }
+    Ok(data)
+}
+
+fn read_terminal(k: &mut Kernel, len: usize, flags: u32) -> Result<Vec<u8>, SysError> {
+    if k.input.buf.is_empty() {
+        if k.input.eof {
+            return Ok(Vec::new());
+        }
+        return Err(if flags & O_NONBLOCK != 0 {
+            Errno::EAGAIN.into()
+        } else {
+            SysError::Block(Wait::Stdin)
+        });
+    }
+    Ok(k.take_input(len))
+}
+
+fn write_file(k: &mut Kernel, file: &FileRef, data: &[u8], at: Option<u64>) -> SysResult {
+    let (ino, flags, offset) = {
+        let f = file.borrow();
+        if !f.writable() {
+            return Err(Errno::EBADF.into());
+        }
+        match f.kind {
+            FileKind::Stdio(s) => {
+                drop(f);
+                k.host.write_output(if s == Stdio::Err { 2 } else { 1 }, data);
+                return Ok(data.len() as u64);
+            }
+            FileKind::Node(i) => (i, f.flags, at.unwrap_or(f.offset)),
+        }
+    };
+    match &k.vfs.node(ino)?.kind {
+        NodeKind::Device(Device::Null | Device::Zero | Device::Random) => return Ok(data.len() as u64),
+        NodeKind::Device(Device::Full) => return Err(Errno::ENOSPC.into()),
+        NodeKind::Device(Device::Tty) => {
+            k.host.write_output(1, data);
+            return Ok(data.len() as u64);
+        }
+        NodeKind::Dir { .. } => return Err(Errno::EISDIR.into()),
+        NodeKind::File(_) => {}
+        _ => return Err(Errno::EINVAL.into()),
+    }
+    let bytes = k.vfs.file_bytes_mut(ino)?;
+    let start = if flags & O_APPEND != 0 && at.is_none() {
+        bytes.len() as u64
+    } else {
+        offset
+    };
+    let end = start.checked_add(data.len() as u64).ok_or(Errno::EFBIG)?;
+    if end > (1 << 32) {
+        return Err(Errno::EFBIG.into());
+    }
+    if bytes.len() < end as usize {
+        bytes.resize(end as usize, 0);
+    }
+    bytes[start as usize..end as usize].copy_from_slice(data);
+    if at.is_none() {
+        file.borrow_mut().offset = end;
+    }
+    Ok(data.len() as u64)
+}
+
+pub fn read(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, len: u64) -> SysResult {
+    let file = proc_mut(k, pid)?.fds.file(fd)?;
+    let data = read_file(k, &file, len.min(IO_CHUNK) as usize, None)?;
+    copy_out(k, pid, buf, &data)?;
+    Ok(data.len() as u64)
+}
+
+pub fn pread(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, len: u64, off: u64) -> SysResult {
+    let file = proc_mut(k, pid)?.fds.file(fd)?;
+    if matches!(file.borrow().kind, FileKind::Stdio(_)) {
+        return Err(Errno::ESPIPE.into());
+    }
+    let data = read_file(k, &file, len.min(IO_CHUNK) as usize, Some(off))?;
+    copy_out(k, pid, buf, &data)?;
+    Ok(data.len() as u64)
+}
+
+pub fn write(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, len: u64) -> SysResult {
+    let file = proc_mut(k, pid)?.fds.file(fd)?;
+    let data = copy_in(k, pid, buf, len.min(IO_CHUNK) as usize)?;
+    write_file(k, &file, &data, None)
+}
+
+pub fn pwrite(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, len: u64, off: u64) -> SysResult {
+    let file = proc_mut(k, pid)?.fds.file(fd)?;
+    if matches!(file.borrow().kind, FileKind::Stdio(_)) {
+        return Err(Errno::ESPIPE.into());
+    }
+    let data = copy_in(k, pid, buf, len.min(IO_CHUNK) as usize)?;
+    write_file(k, &file, &data, Some(off))
+}
+
+fn iovecs(k: &mut Kernel, pid: Pid, iov: u64, cnt: u64) -> Result<Vec<(u64, u64)>, SysError> {
+    if cnt > 1024 {
+        return Err(Errno::EINVAL.into());
+    }
+    let raw = copy_in(k, pid, iov, cnt as usize * 16)?;
+    Ok(raw
+        .chunks_exact(16)
+        .map(|c| {
+            let base = u64::from_le_bytes(c[..8].try_into().unwrap_or_default());
+            let len = u64::from_le_bytes(c[8..].try_into().unwrap_or_default());
+            (base, len)
+        })
+        .collect())
+}
+
+pub fn writev(k: &mut Kernel, pid: Pid, fd: i32, iov: u64, cnt: u64) -> SysResult {
+    let file = proc_mut(k, pid)?.fds.file(fd)?;
+    let mut data = Vec::new();
+    for (base, len) in iovecs(k, pid, iov, cnt)? {
+        data.extend(copy_in(k, pid, base, len.min(IO_CHUNK) as usize)?);
+    }
+    write_file(k, &file, &data, None)
+}
+
+pub fn readv(k: &mut Kernel, pid: Pid, fd: i32, iov: u64, cnt: u64) -> SysResult {
+    let file = proc_mut(k, pid)?.fds.file(fd)?;
+    let vecs = iovecs(k, pid, iov, cnt)?;
+    let total: u64 = vecs.iter().map(|v| v.1).sum();
+    let data = read_file(k, &file, total.min(IO_CHUNK) as usize, None)?;
+    let mut done = 0usize;
+    for (base, len) in vecs {
+        if done >= data.len() {
+            break;
+        }
+        let n = (len as usize).min(data.len() - done);
+        copy_out(k, pid, base, &data[done..done + n])?;
+        done += n;
+    }
+    Ok(data.len() as u64)
+}
+
+pub fn readlinkat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, buf: u64, size: u64) -> SysResult {
+    let p = read_path(k, pid, path)?;
+    let target = if p == b"/proc/self/exe" {
+        k.procs.get(&pid).ok_or(Errno::ESRCH)?.exe.clone()
+    } else {
+        let base = dir_of(k, pid, dirfd)?;
+        let l = k.vfs.resolve(base, &p, false)?;
+        match &k.vfs.node(l.ino)?.kind {
+            NodeKind::Symlink(t) => t.clone(),
+            _ => return Err(Errno::EINVAL.into()),
+        }
+    };
+    let n = target.len().min(size as usize);
+    copy_out(k, pid, buf, &target[..n])?;
+    Ok(n as u64)
+}
+
+/// `struct stat` fields the kernel fills.
+struct Stat {
+    ino: u64,
+    mode: u32,
+    nlink: u32,
+    uid: u32,
+    gid: u32,
+    rdev: u64,
+    size: u64,
+    mtime: i64,
+}
+
+fn stat_of(k: &Kernel, kind: &FileKind) -> KResult<Stat> {
+    match kind {
+        FileKind::Node(ino) => {
+            let n = k.vfs.node(*ino)?;
+            Ok(Stat {
+                ino: *ino,
+                mode: n.mode,
+                nlink: n.nlink,
+                uid: n.uid,
+                gid: n.gid,
+                rdev: n.rdev(),
+                size: n.size(),
+                mtime: n.mtime,
+            })
+        }
+        FileKind::Stdio(_) => Ok(Stat {
+            ino: 3,
+            mode: if k.stdio_is_tty { S_IFCHR | 0o620 } else { S_IFIFO | 0o600 },
+            nlink: 1,
+            uid: 0,
+            gid: 0,
+            rdev: if k.stdio_is_tty { makedev(136, 0) } else { 0 },
+            size: 0,
+            mtime: 0,
+        }),
+    }
+}
+
+/// Encode the asm-generic `struct stat` (128 bytes).
+fn encode_stat(s: &Stat) -> [u8; 128] {
+    let mut b = [0u8; 128];
+    let dev: u64 = if s.mode & S_IFMT == S_IFIFO { 0xc } else { 0x801 };
+    b[0..8].copy_from_slice(&dev.to_le_bytes());
+    b[8..16].copy_from_slice(&s.ino.to_le_bytes());
+    b[16..20].copy_from_slice(&s.mode.to_le_bytes());
+    b[20..24].copy_from_slice(&s.nlink.to_le_bytes());
+    b[24..28].copy_from_slice(&s.uid.to_le_bytes());
+    b[28..32].copy_from_slice(&s.gid.to_le_bytes());
+    b[32..40].copy_from_slice(&s.rdev.to_le_bytes());
+    b[48..56].copy_from_slice(&s.size.to_le_bytes());
+    b[56..60].copy_from_slice(&4096u32.to_le_bytes());
+    b[64..72].copy_from_slice(&s.size.div_ceil(512).to_le_bytes());
+    for off in [72, 88, 104] {
+        b[off..off + 8].copy_from_slice(&s.mtime.to_le_bytes());
+    }
+    b
+}
+
+pub fn fstat(k: &mut Kernel, pid: Pid, fd: i32, buf: u64) -> SysResult {
+    let file = proc_mut(k, pid)?.fds.file(fd)?;
+    let st = stat_of(k, &file.borrow().kind)?;
+    copy_out(k, pid, buf, &encode_stat(&st))?;
+    Ok(0)
+}
+
+fn stat_at(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32) -> Result<Stat, SysError> {
+    let p = read_path(k, pid, path)?;
+    if p.is_empty() && flags & AT_EMPTY_PATH != 0 && dirfd != AT_FDCWD {
+        let file = proc_mut(k, pid)?.fds.file(dirfd)?;
+        return Ok(stat_of(k, &file.borrow().kind)?);
+    }
+    let l = lookup_at(k, pid, dirfd, path, flags)?;
+    Ok(stat_of(k, &FileKind::Node(l.ino))?)
+}
+
+pub fn newfstatat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, buf: u64, flags: u32) -> SysResult {
+    let st = stat_at(k, pid, dirfd, path, flags)?;
+    copy_out(k, pid, buf, &encode_stat(&st))?;
+    Ok(0)
+}
+
+pub fn statx(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32, buf: u64) -> SysResult {
+    let s = stat_at(k, pid, dirfd, path, flags)?;
+    let mut b = [0u8; 256];
+    let mask: u32 = 0x7ff; // STATX_BASIC_STATS
+    b[0..4].copy_from_slice(&mask.to_le_bytes());
+    b[4..8].copy_from_slice(&4096u32.to_le_bytes());
+    b[16..20].copy_from_slice(&s.nlink.to_le_bytes());
+    b[20..24].copy_from_slice(&s.uid.to_le_bytes());
+    b[24..28].copy_from_slice(&s.gid.to_le_bytes());
+    b[28..30].copy_from_slice(&(s.mode as u16).to_le_bytes());
+    b[32..40].copy_from_slice(&s.ino.to_le_bytes());
+    b[40..48].copy_from_slice(&s.size.to_le_bytes());
+    b[48..56].copy_from_slice(&s.size.div_ceil(512).to_le_bytes());
+    for off in [64, 80, 96, 112] {
+        b[off..off + 8].copy_from_slice(&s.mtime.to_le_bytes());
+    }
+    let rdev = s.rdev;
+    b[128..132].copy_from_slice(&(((rdev >> 8) & 0xfff) as u32).to_le_bytes());
+    b[132..136].copy_from_slice(&((rdev & 0xff) as u32).to_le_bytes());
+    b[136..140].copy_from_slice(&8u32.to_le_bytes());
+    b[140..144].copy_from_slice(&1u32.to_le_bytes());
+    copy_out(k, pid, buf, &b)?;
+    Ok(0)
+}
+
+pub fn fsync(k: &mut Kernel, pid: Pid, fd: i32) -> SysResult {
+    proc_mut(k, pid)?.fds.get(fd)?;
+    Ok(0)
+}

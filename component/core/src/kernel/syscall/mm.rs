@@ -1,0 +1,142 @@
+//! Memory system calls: brk, mmap, munmap, mprotect.
+
+use super::{SysError, SysResult};
+use crate::kernel::errno::Errno;
+use crate::kernel::fd::FileKind;
+use crate::kernel::{Kernel, Pid};
+use crate::mm::{MmError, Prot, PAGE_SIZE};
+
+const PROT_READ: u32 = 1;
+const PROT_WRITE: u32 = 2;
+const PROT_EXEC: u32 = 4;
+const MAP_SHARED: u32 = 0x01;
+const MAP_PRIVATE: u32 = 0x02;
+const MAP_FIXED: u32 = 0x10;
+const MAP_ANONYMOUS: u32 = 0x20;
+const MAP_FIXED_NOREPLACE: u32 = 0x100000;
+/// The user address space ends here (47 bits).
+const TASK_SIZE: u64 = 1 << 47;
+
+fn prot_of(p: u32) -> Prot {
+    let mut out = Prot::empty();
+    if p & PROT_READ != 0 {
+        out |= Prot::READ;
+    }
+    if p & PROT_WRITE != 0 {
+        out |= Prot::WRITE;
+    }
+    if p & PROT_EXEC != 0 {
+        out |= Prot::EXEC;
+    }
+    out
+}
+
+fn mm_err(e: MmError) -> SysError {
+    match e {
+        MmError::OutOfMemory => Errno::ENOMEM.into(),
+        _ => Errno::EINVAL.into(),
+    }
+}
+
+fn page_up(v: u64) -> Option<u64> {
+    v.checked_add(PAGE_SIZE - 1).map(|x| x & !(PAGE_SIZE - 1))
+}
+
+pub fn brk(k: &mut Kernel, pid: Pid, addr: u64) -> SysResult {
+    let p = k.procs.get_mut(&pid).ok_or(Errno::ESRCH)?;
+    if addr < p.brk_start || addr >= TASK_SIZE {
+        return Ok(p.brk);
+    }
+    let old_top = page_up(p.brk).unwrap_or(p.brk);
+    let new_top = page_up(addr).unwrap_or(addr);
+    if new_top > old_top {
+        if !p.mm.is_mapped(old_top, 0) && p.mm.find_free(old_top, new_top - old_top) != Some(old_top) {
+            return Ok(p.brk);
+        }
+        if p.mm.map_anon(old_top, new_top - old_top, Prot::READ | Prot::WRITE).is_err() {
+            return Ok(p.brk);
+        }
+    } else if new_top < old_top {
+        p.mm.unmap(new_top, old_top - new_top);
+    }
+    p.brk = addr;
+    Ok(addr)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn mmap(k: &mut Kernel, pid: Pid, addr: u64, len: u64, prot: u32, flags: u32, fd: i32, off: u64) -> SysResult {
+    if len == 0 || off % PAGE_SIZE != 0 || flags & (MAP_SHARED | MAP_PRIVATE) == 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    let len = page_up(len).filter(|&l| l < TASK_SIZE).ok_or(Errno::ENOMEM)?;
+    // File contents for a file mapping (a private copy; MAP_SHARED files
+    // are copies too until writes need to reach the file).
+    let data = if flags & MAP_ANONYMOUS == 0 {
+        let file = k.procs.get(&pid).ok_or(Errno::ESRCH)?.fds.file(fd)?;
+        let f = file.borrow();
+        let FileKind::Node(ino) = f.kind else {
+            return Err(Errno::ENODEV.into());
+        };
+        if !f.readable() {
+            return Err(Errno::EACCES.into());
+        }
+        let size = k.vfs.node(ino)?.size();
+        let n = size.saturating_sub(off).min(len) as usize;
+        let mut buf = vec![0u8; n];
+        let got = k.vfs.read_file(ino, off, &mut buf)?;
+        buf.truncate(got);
+        Some(buf)
+    } else {
+        None
+    };
+    let p = k.procs.get_mut(&pid).ok_or(Errno::ESRCH)?;
+    let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
+    let start = if fixed {
+        if addr % PAGE_SIZE != 0 || addr.checked_add(len).is_none_or(|e| e > TASK_SIZE) {
+            return Err(Errno::EINVAL.into());
+        }
+        if flags & MAP_FIXED_NOREPLACE != 0 && flags & MAP_FIXED == 0 {
+            let mut a = addr;
+            while a < addr + len {
+                if p.mm.is_mapped(a, 1) {
+                    return Err(Errno::EEXIST.into());
+                }
+                a += PAGE_SIZE;
+            }
+        }
+        addr
+    } else {
+        let hint = addr & !(PAGE_SIZE - 1);
+        p.mm.find_free(hint, len).ok_or(Errno::ENOMEM)?
+    };
+    p.mm.map_anon(start, len, Prot::READ | Prot::WRITE).map_err(mm_err)?;
+    if let Some(d) = data {
+        if p.mm.write_force(start, &d).is_err() {
+            return Err(Errno::ENOMEM.into());
+        }
+    }
+    p.mm.protect(start, len, prot_of(prot)).map_err(mm_err)?;
+    Ok(start)
+}
+
+pub fn munmap(k: &mut Kernel, pid: Pid, addr: u64, len: u64) -> SysResult {
+    if addr % PAGE_SIZE != 0 || len == 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    let len = page_up(len).ok_or(Errno::EINVAL)?;
+    k.procs.get_mut(&pid).ok_or(Errno::ESRCH)?.mm.unmap(addr, len);
+    Ok(0)
+}
+
+pub fn mprotect(k: &mut Kernel, pid: Pid, addr: u64, len: u64, prot: u32) -> SysResult {
+    if addr % PAGE_SIZE != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    let len = page_up(len).ok_or(Errno::EINVAL)?;
+    let p = k.procs.get_mut(&pid).ok_or(Errno::ESRCH)?;
+    if !p.mm.is_mapped(addr, len) {
+        return Err(Errno::ENOMEM.into());
+    }
+    p.mm.protect(addr, len, prot_of(prot)).map_err(mm_err)?;
+    Ok(0)
+}

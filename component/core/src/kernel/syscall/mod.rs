@@ -1,0 +1,171 @@
+//! System-call dispatch. Arguments come in a0-a5, the number in a7, the
+//! result goes to a0 (negative errno on failure), as on Linux riscv64.
+
+pub mod fs;
+pub mod mm;
+pub mod names;
+pub mod proc;
+pub mod time;
+pub mod tty;
+
+use super::errno::Errno;
+use super::{Kernel, Pid, TaskState, Wait};
+
+/// Why a handler did not return a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SysError {
+    Errno(Errno),
+    /// Block the task; the `ecall` is re-executed when the wait is over.
+    Block(Wait),
+    /// The task is gone (exit); there is no register to write.
+    NoReturn,
+}
+
+impl From<Errno> for SysError {
+    fn from(e: Errno) -> Self {
+        SysError::Errno(e)
+    }
+}
+
+pub type SysResult = Result<u64, SysError>;
+
+/// Syscalls that are expected to be missing and are not worth a notice.
+const QUIET_ENOSYS: &[u64] = &[names::RSEQ, names::RISCV_HWPROBE];
+
+/// Handle the `ecall` of task `tid`.
+pub fn dispatch(k: &mut Kernel, tid: Pid) {
+    let Some(task) = k.tasks.get(&tid) else {
+        return;
+    };
+    let x = &task.cpu.x;
+    let nr = x[17];
+    let a = [x[10], x[11], x[12], x[13], x[14], x[15]];
+    let result = call(k, tid, nr, a);
+    if k.strace && result != Err(SysError::Block(Wait::Stdin)) {
+        trace(k, tid, nr, &a, &result);
+    }
+    let Some(task) = k.tasks.get_mut(&tid) else {
+        return;
+    };
+    match result {
+        Ok(v) => {
+            task.cpu.x[10] = v;
+            task.cpu.pc += 4;
+        }
+        Err(SysError::Errno(e)) => {
+            task.cpu.x[10] = (-(e.0 as i64)) as u64;
+            task.cpu.pc += 4;
+        }
+        Err(SysError::Block(w)) => task.state = TaskState::Blocked(w),
+        Err(SysError::NoReturn) => {}
+    }
+}
+
+fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
+    use names::*;
+    let pid = k.pid_of(tid);
+    match nr {
+        // files
+        GETCWD => fs::getcwd(k, pid, a[0], a[1]),
+        DUP => fs::dup(k, pid, a[0] as i32),
+        DUP3 => fs::dup3(k, pid, a[0] as i32, a[1] as i32, a[2] as u32),
+        FCNTL => fs::fcntl(k, pid, a[0] as i32, a[1] as u32, a[2]),
+        IOCTL => tty::ioctl(k, pid, a[0] as i32, a[1] as u32, a[2]),
+        MKDIRAT => fs::mkdirat(k, pid, a[0] as i32, a[1], a[2] as u32),
+        UNLINKAT => fs::unlinkat(k, pid, a[0] as i32, a[1], a[2] as u32),
+        FACCESSAT | FACCESSAT2 => fs::faccessat(k, pid, a[0] as i32, a[1], a[2] as u32),
+        CHDIR => fs::chdir(k, pid, a[0]),
+        FCHDIR => fs::fchdir(k, pid, a[0] as i32),
+        OPENAT => fs::openat(k, pid, a[0] as i32, a[1], a[2] as u32, a[3] as u32),
+        CLOSE => fs::close(k, pid, a[0] as i32),
+        GETDENTS64 => fs::getdents64(k, pid, a[0] as i32, a[1], a[2]),
+        LSEEK => fs::lseek(k, pid, a[0] as i32, a[1] as i64, a[2] as u32),
+        READ => fs::read(k, pid, a[0] as i32, a[1], a[2]),
+        WRITE => fs::write(k, pid, a[0] as i32, a[1], a[2]),
+        READV => fs::readv(k, pid, a[0] as i32, a[1], a[2]),
+        WRITEV => fs::writev(k, pid, a[0] as i32, a[1], a[2]),
+        PREAD64 => fs::pread(k, pid, a[0] as i32, a[1], a[2], a[3]),
+        PWRITE64 => fs::pwrite(k, pid, a[0] as i32, a[1], a[2], a[3]),
+        READLINKAT => fs::readlinkat(k, pid, a[0] as i32, a[1], a[2], a[3]),
+        NEWFSTATAT => fs::newfstatat(k, pid, a[0] as i32, a[1], a[2], a[3] as u32),
+        FSTAT => fs::fstat(k, pid, a[0] as i32, a[1]),
+        STATX => fs::statx(k, pid, a[0] as i32, a[1], a[2] as u32, a[4]),
+        UMASK => proc::umask(k, pid, a[0] as u32),
+        FSYNC | FDATASYNC => fs::fsync(k, pid, a[0] as i32),
+        // memory
+        BRK => mm::brk(k, pid, a[0]),
+        MMAP => mm::mmap(k, pid, a[0], a[1], a[2] as u32, a[3] as u32, a[4] as i32, a[5]),
+        MUNMAP => mm::munmap(k, pid, a[0], a[1]),
+        MPROTECT => mm::mprotect(k, pid, a[0], a[1], a[2] as u32),
+        MADVISE => Ok(0),
+        // processes
+        EXIT => proc::exit(k, tid, a[0] as i32),
+        EXIT_GROUP => proc::exit_group(k, pid, a[0] as i32),
+        SET_TID_ADDRESS => proc::set_tid_address(k, tid, a[0]),
+        SET_ROBUST_LIST => Ok(0),
+        GETPID => Ok(pid as u64),
+        GETPPID => Ok(k.procs.get(&pid).map(|p| p.ppid).unwrap_or(0) as u64),
+        GETTID => Ok(tid as u64),
+        GETUID | GETEUID => Ok(k.procs.get(&pid).map(|p| p.uid).unwrap_or(0) as u64),
+        GETGID | GETEGID => Ok(k.procs.get(&pid).map(|p| p.gid).unwrap_or(0) as u64),
+        UNAME => proc::uname(k, pid, a[0]),
+        PRLIMIT64 => proc::prlimit64(k, pid, a[0] as i32, a[1] as u32, a[2], a[3]),
+        GETRLIMIT => proc::prlimit64(k, pid, 0, a[0] as u32, 0, a[1]),
+        GETRANDOM => proc::getrandom(k, pid, a[0], a[1]),
+        RT_SIGACTION | RT_SIGPROCMASK => proc::signal_stub(k, pid, nr, a),
+        SCHED_YIELD => Ok(0),
+        SCHED_GETAFFINITY => proc::sched_getaffinity(k, pid, a[1], a[2]),
+        // time
+        CLOCK_GETTIME => time::clock_gettime(k, pid, a[0] as u32, a[1]),
+        CLOCK_GETRES => time::clock_getres(k, pid, a[1]),
+        GETTIMEOFDAY => time::gettimeofday(k, pid, a[0]),
+        NANOSLEEP => time::nanosleep(k, tid, a[0]),
+        CLOCK_NANOSLEEP => time::clock_nanosleep(k, tid, a[0] as u32, a[1] as u32, a[2]),
+        _ => {
+            if !QUIET_ENOSYS.contains(&nr) && k.reported.insert(nr) {
+                let name = names::name(nr).unwrap_or("unknown");
+                k.notice(&format!(
+                    "system call {name} (number {nr}) is not implemented yet; returning ENOSYS"
+                ));
+            }
+            Err(Errno::ENOSYS.into())
+        }
+    }
+}
+
+fn trace(k: &mut Kernel, tid: Pid, nr: u64, a: &[u64; 6], r: &SysResult) {
+    let name = names::name(nr).map(str::to_string).unwrap_or_else(|| format!("syscall_{nr}"));
+    let res = match r {
+        Ok(v) => format!("{}", *v as i64),
+        Err(SysError::Errno(e)) => format!("-{} (errno {})", e.0, e.0),
+        Err(SysError::Block(w)) => format!("? <blocked {w:?}>"),
+        Err(SysError::NoReturn) => "?".into(),
+    };
+    let line = format!(
+        "[{tid}] {name}({:#x}, {:#x}, {:#x}, {:#x}, {:#x}, {:#x}) = {res}\n",
+        a[0], a[1], a[2], a[3], a[4], a[5]
+    );
+    k.host.write_output(2, line.as_bytes());
+}
+
+/// Copy a NUL-terminated path from guest memory.
+pub fn read_path(k: &mut Kernel, pid: Pid, addr: u64) -> Result<Vec<u8>, SysError> {
+    let p = k.procs.get_mut(&pid).ok_or(Errno::ESRCH)?;
+    let s = p.mm.read_cstr(addr, 4096).map_err(|_| Errno::EFAULT)?;
+    if s.len() >= 4096 {
+        return Err(Errno::ENAMETOOLONG.into());
+    }
+    Ok(s)
+}
+
+pub fn copy_out(k: &mut Kernel, pid: Pid, addr: u64, data: &[u8]) -> Result<(), SysError> {
+    let p = k.procs.get_mut(&pid).ok_or(Errno::ESRCH)?;
+    p.mm.write(addr, data).map_err(|_| Errno::EFAULT.into())
+}
+
+pub fn copy_in(k: &mut Kernel, pid: Pid, addr: u64, len: usize) -> Result<Vec<u8>, SysError> {
+    let p = k.procs.get_mut(&pid).ok_or(Errno::ESRCH)?;
+    let mut buf = vec![0u8; len];
+    p.mm.read(addr, &mut buf).map_err(|_| Errno::EFAULT)?;
+    Ok(buf)
+}

@@ -1,0 +1,98 @@
+//! Clocks and sleeping.
+
+use super::{copy_in, copy_out, SysError, SysResult};
+use crate::kernel::errno::Errno;
+use crate::kernel::{Kernel, Pid, Wait};
+
+const CLOCK_REALTIME: u32 = 0;
+const CLOCK_REALTIME_COARSE: u32 = 5;
+const CLOCK_REALTIME_ALARM: u32 = 8;
+const TIMER_ABSTIME: u32 = 1;
+
+fn timespec(ns: u64) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&((ns / 1_000_000_000) as i64).to_le_bytes());
+    b[8..].copy_from_slice(&((ns % 1_000_000_000) as i64).to_le_bytes());
+    b
+}
+
+fn clock_ns(k: &Kernel, clock: u32) -> Result<u64, SysError> {
+    match clock {
+        CLOCK_REALTIME | CLOCK_REALTIME_COARSE | CLOCK_REALTIME_ALARM => Ok(k.host.realtime_ns()),
+        1..=7 | 9 => Ok(k.host.monotonic_ns()),
+        _ => Err(Errno::EINVAL.into()),
+    }
+}
+
+pub fn clock_gettime(k: &mut Kernel, pid: Pid, clock: u32, ts: u64) -> SysResult {
+    let ns = clock_ns(k, clock)?;
+    copy_out(k, pid, ts, &timespec(ns))?;
+    Ok(0)
+}
+
+pub fn clock_getres(k: &mut Kernel, pid: Pid, ts: u64) -> SysResult {
+    if ts != 0 {
+        copy_out(k, pid, ts, &timespec(1))?;
+    }
+    Ok(0)
+}
+
+pub fn gettimeofday(k: &mut Kernel, pid: Pid, tv: u64) -> SysResult {
+    if tv != 0 {
+        let ns = k.host.realtime_ns();
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&((ns / 1_000_000_000) as i64).to_le_bytes());
+        b[8..].copy_from_slice(&(((ns % 1_000_000_000) / 1000) as i64).to_le_bytes());
+        copy_out(k, pid, tv, &b)?;
+    }
+    Ok(0)
+}
+
+fn read_timespec(k: &mut Kernel, pid: Pid, addr: u64) -> Result<u64, SysError> {
+    let b = copy_in(k, pid, addr, 16)?;
+    let sec = i64::from_le_bytes(b[..8].try_into().unwrap_or_default());
+    let nsec = i64::from_le_bytes(b[8..].try_into().unwrap_or_default());
+    if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+        return Err(Errno::EINVAL.into());
+    }
+    Ok((sec as u64).saturating_mul(1_000_000_000).saturating_add(nsec as u64))
+}
+
+/// Block until `deadline` (monotonic ns). The restarted ecall finds the
+/// stored deadline and completes once it has passed.
+fn sleep_until(k: &mut Kernel, tid: Pid, deadline: u64) -> SysResult {
+    let now = k.host.monotonic_ns();
+    let task = k.tasks.get_mut(&tid).ok_or(Errno::ESRCH)?;
+    if now >= deadline {
+        task.sleep_deadline = None;
+        return Ok(0);
+    }
+    task.sleep_deadline = Some(deadline);
+    Err(SysError::Block(Wait::Until(deadline)))
+}
+
+pub fn nanosleep(k: &mut Kernel, tid: Pid, req: u64) -> SysResult {
+    if let Some(d) = k.tasks.get(&tid).and_then(|t| t.sleep_deadline) {
+        return sleep_until(k, tid, d);
+    }
+    let pid = k.pid_of(tid);
+    let ns = read_timespec(k, pid, req)?;
+    let deadline = k.host.monotonic_ns().saturating_add(ns);
+    sleep_until(k, tid, deadline)
+}
+
+pub fn clock_nanosleep(k: &mut Kernel, tid: Pid, clock: u32, flags: u32, req: u64) -> SysResult {
+    if let Some(d) = k.tasks.get(&tid).and_then(|t| t.sleep_deadline) {
+        return sleep_until(k, tid, d);
+    }
+    let pid = k.pid_of(tid);
+    let ns = read_timespec(k, pid, req)?;
+    let now = clock_ns(k, clock)?;
+    let mono = k.host.monotonic_ns();
+    let deadline = if flags & TIMER_ABSTIME != 0 {
+        mono.saturating_add(ns.saturating_sub(now))
+    } else {
+        mono.saturating_add(ns)
+    };
+    sleep_until(k, tid, deadline)
+}
