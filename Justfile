@@ -1,0 +1,63 @@
+# friscy developer commands. `./dev RECIPE` installs `just` itself, runs
+# `setup`, then the recipe; CI runs `./dev test`.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+wasm_target := "wasm32-wasip2"
+wasmtime_version := "48.0.8"
+apt_packages := "gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user proot umoci skopeo docker-registry chromium tmux"
+
+default:
+    @just --list
+
+# Install every tool, target and package the build and the tests need (idempotent).
+setup:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    missing=""
+    for p in {{apt_packages}}; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+    if [ -n "$missing" ]; then
+        echo "setup: installing Debian packages:$missing"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+    fi
+    for t in {{wasm_target}} riscv64gc-unknown-linux-gnu; do
+        rustup target list --installed | grep -qx "$t" || rustup target add "$t"
+    done
+    python3 -c 'import ziglang' 2>/dev/null || pip install -q ziglang
+    if ! wasmtime --version 2>/dev/null | grep -q "{{wasmtime_version}}"; then
+        echo "setup: building the wasmtime CLI {{wasmtime_version}} (takes a while)"
+        cargo install wasmtime-cli --version {{wasmtime_version}} --locked
+    fi
+    if [ -f host-browser/package-lock.json ]; then
+        (cd host-browser && { [ -d node_modules ] && npm ls >/dev/null 2>&1 || npm ci --no-audit --no-fund; })
+    fi
+
+# Build the components (dist/), the native runner and the packer.
+build:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build --release --target {{wasm_target}} -p friscy-component -p friscy-rootfs-file -p friscy-terminal
+    mkdir -p dist
+    cp target/{{wasm_target}}/release/friscy_component.wasm dist/emulator.wasm
+    cp target/{{wasm_target}}/release/friscy_rootfs_file.wasm dist/rootfs-file.wasm
+    cp target/{{wasm_target}}/release/friscy_terminal.wasm dist/terminal.wasm
+    cargo build --release -p friscy -p friscy-pack
+    target/release/friscy-pack compose-dist --emulator dist/emulator.wasm --rootfs dist/rootfs-file.wasm --terminal dist/terminal.wasm -o dist/friscy.wasm
+    if [ -f host-browser/package.json ]; then (cd host-browser && npm run build --silent); fi
+
+# Compile the guest test programs and pack the test rootfs (build/fixtures/).
+fixtures:
+    cargo run --release -q -p friscy-tests --bin build-fixtures
+
+# Run the demo: a program from the built-in default image under the native runner.
+demo: build fixtures
+    target/release/friscy run build/fixtures/rootfs.tar -- /glibc/hello "Hello from friscy"
+
+# Lints and the whole test suite (what CI runs).
+test: build fixtures
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy --target {{wasm_target}} -p friscy-component -p friscy-rootfs-file -p friscy-terminal -- -D warnings
+    cargo test --release --workspace
+    if [ -f host-browser/package.json ]; then (cd host-browser && npm test); fi
