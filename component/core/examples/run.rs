@@ -40,7 +40,10 @@ impl Host for NativeHost {
         self.start.elapsed().as_nanos() as u64
     }
     fn realtime_ns(&self) -> u64 {
-        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0)
     }
     fn random(&mut self, buf: &mut [u8]) {
         for b in buf {

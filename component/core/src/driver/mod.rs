@@ -114,7 +114,8 @@ impl Machine {
     ) -> Result<Machine, BootError> {
         let mut vfs = Vfs::new(rootfs);
         tarfs::index_tar(&mut vfs).map_err(|e| BootError::Image(e.to_string()))?;
-        system::install(&mut vfs, "friscy").map_err(|e| BootError::Other(format!("cannot set up /dev and /etc: {e}")))?;
+        system::install(&mut vfs, "friscy")
+            .map_err(|e| BootError::Other(format!("cannot set up /dev and /etc: {e}")))?;
         let mut kernel = Kernel::new(vfs, host, cfg.memory_limit);
         kernel.strace = cfg.strace;
         if cfg.args.is_empty() {
@@ -134,20 +135,40 @@ impl Machine {
                 None => env.push((k, v)),
             }
         }
-        let path_var = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.clone()).unwrap_or_default();
-        let envp: Vec<Vec<u8>> = env.iter().map(|(k, v)| format!("{k}={v}").into_bytes()).collect();
+        let path_var = env
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let envp: Vec<Vec<u8>> = env
+            .iter()
+            .map(|(k, v)| format!("{k}={v}").into_bytes())
+            .collect();
         let argv: Vec<Vec<u8>> = cfg.args.iter().map(|a| a.clone().into_bytes()).collect();
         let pid = kernel.spawn_init();
         let to_boot = |e: ExecError| match e {
             ExecError::NotFound(p) => BootError::NotFound(p),
-            ExecError::IsDir(p) => BootError::NotExecutable { path: p, why: "is a directory, not a program".into() },
-            ExecError::NoPermission(p) => BootError::NotExecutable { path: p, why: "is not executable".into() },
-            ExecError::Load { path, source } => BootError::NotExecutable { path, why: source.to_string() },
+            ExecError::IsDir(p) => BootError::NotExecutable {
+                path: p,
+                why: "is a directory, not a program".into(),
+            },
+            ExecError::NoPermission(p) => BootError::NotExecutable {
+                path: p,
+                why: "is not executable".into(),
+            },
+            ExecError::Load { path, source } => BootError::NotExecutable {
+                path,
+                why: source.to_string(),
+            },
             e => BootError::Other(e.to_string()),
         };
-        let cmd = exec::find_command(&kernel, crate::vfs::ROOT_INO, &argv[0], path_var.as_bytes()).map_err(to_boot)?;
+        let cmd = exec::find_command(&kernel, crate::vfs::ROOT_INO, &argv[0], path_var.as_bytes())
+            .map_err(to_boot)?;
         let image = exec::load_program(&mut kernel, pid, &cmd, argv, &envp).map_err(to_boot)?;
-        let proc = kernel.procs.get_mut(&pid).ok_or_else(|| BootError::Other("init vanished".into()))?;
+        let proc = kernel
+            .procs
+            .get_mut(&pid)
+            .ok_or_else(|| BootError::Other("init vanished".into()))?;
         proc.mm = image.mm;
         proc.brk_start = image.brk;
         proc.brk = image.brk;

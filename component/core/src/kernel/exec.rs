@@ -31,7 +31,10 @@ impl ExecError {
         match self {
             ExecError::NotFound(_) => Errno::ENOENT,
             ExecError::IsDir(_) | ExecError::NoPermission(_) => Errno::EACCES,
-            ExecError::Load { source: LoadError::NoMemory, .. } => Errno::ENOMEM,
+            ExecError::Load {
+                source: LoadError::NoMemory,
+                ..
+            } => Errno::ENOMEM,
             ExecError::Load { .. } => Errno::ENOEXEC,
             ExecError::Io { errno, .. } => Errno(*errno),
             ExecError::TooDeep(_) => Errno::ELOOP,
@@ -45,7 +48,12 @@ fn show(p: &[u8]) -> String {
 
 /// Find `cmd` as a shell would: a name with a slash is a path, anything
 /// else is looked up in PATH.
-pub fn find_command(k: &Kernel, cwd: Ino, cmd: &[u8], path_var: &[u8]) -> Result<Vec<u8>, ExecError> {
+pub fn find_command(
+    k: &Kernel,
+    cwd: Ino,
+    cmd: &[u8],
+    path_var: &[u8],
+) -> Result<Vec<u8>, ExecError> {
     if cmd.contains(&b'/') {
         return Ok(cmd.to_vec());
     }
@@ -68,9 +76,15 @@ pub fn find_command(k: &Kernel, cwd: Ino, cmd: &[u8], path_var: &[u8]) -> Result
 fn read_executable(k: &Kernel, cwd: Ino, path: &[u8]) -> Result<Vec<u8>, ExecError> {
     let l = k.vfs.resolve(cwd, path, true).map_err(|e| match e {
         Errno::ENOENT | Errno::ENOTDIR => ExecError::NotFound(show(path)),
-        e => ExecError::Io { path: show(path), errno: e.0 },
+        e => ExecError::Io {
+            path: show(path),
+            errno: e.0,
+        },
     })?;
-    let node = k.vfs.node(l.ino).map_err(|_| ExecError::NotFound(show(path)))?;
+    let node = k
+        .vfs
+        .node(l.ino)
+        .map_err(|_| ExecError::NotFound(show(path)))?;
     match node.kind {
         NodeKind::Dir { .. } => return Err(ExecError::IsDir(show(path))),
         NodeKind::File(_) => {}
@@ -79,7 +93,10 @@ fn read_executable(k: &Kernel, cwd: Ino, path: &[u8]) -> Result<Vec<u8>, ExecErr
     if node.mode & 0o111 == 0 {
         return Err(ExecError::NoPermission(show(path)));
     }
-    k.vfs.read_all(l.ino).map_err(|e| ExecError::Io { path: show(path), errno: e.0 })
+    k.vfs.read_all(l.ino).map_err(|e| ExecError::Io {
+        path: show(path),
+        errno: e.0,
+    })
 }
 
 /// A program ready to run in a fresh address space.
@@ -98,7 +115,11 @@ pub fn load_program(
     mut argv: Vec<Vec<u8>>,
     envp: &[Vec<u8>],
 ) -> Result<Image, ExecError> {
-    let cwd = k.procs.get(&pid).map(|p| p.cwd).unwrap_or(crate::vfs::ROOT_INO);
+    let cwd = k
+        .procs
+        .get(&pid)
+        .map(|p| p.cwd)
+        .unwrap_or(crate::vfs::ROOT_INO);
     let mut path = path.to_vec();
     let mut bytes = read_executable(k, cwd, &path)?;
     // `#!interpreter [one-arg]`, nested at most a few levels as Linux does.
@@ -108,14 +129,21 @@ pub fn load_program(
         if depth > 4 {
             return Err(ExecError::TooDeep(show(&path)));
         }
-        let line_end = bytes.iter().position(|&c| c == b'\n').unwrap_or(bytes.len()).min(256);
+        let line_end = bytes
+            .iter()
+            .position(|&c| c == b'\n')
+            .unwrap_or(bytes.len())
+            .min(256);
         let line = bytes[2..line_end].trim_ascii();
         let (interp, arg) = match line.iter().position(|c| c.is_ascii_whitespace()) {
             Some(i) => (line[..i].to_vec(), Some(line[i..].trim_ascii().to_vec())),
             None => (line.to_vec(), None),
         };
         if interp.is_empty() {
-            return Err(ExecError::Load { path: show(&path), source: LoadError::NotElf });
+            return Err(ExecError::Load {
+                path: show(&path),
+                source: LoadError::NotElf,
+            });
         }
         let mut new_argv = vec![interp.clone()];
         new_argv.extend(arg.filter(|a| !a.is_empty()));
@@ -125,9 +153,13 @@ pub fn load_program(
         bytes = read_executable(k, cwd, &interp)?;
         path = interp;
     }
-    let load_err = |p: &[u8], source| ExecError::Load { path: show(p), source };
+    let load_err = |p: &[u8], source| ExecError::Load {
+        path: show(p),
+        source,
+    };
     let mut mm = AddressSpace::new(k.budget.clone());
-    let exe = loader::load_elf(&mut mm, &bytes, loader::PIE_BASE).map_err(|e| load_err(&path, e))?;
+    let exe =
+        loader::load_elf(&mut mm, &bytes, loader::PIE_BASE).map_err(|e| load_err(&path, e))?;
     drop(bytes);
     let (entry, interp_base) = match &exe.interp {
         Some(interp) => {
@@ -139,7 +171,8 @@ pub fn load_program(
                 )),
                 e => e,
             })?;
-            let li = loader::load_elf(&mut mm, &ib, loader::INTERP_BASE).map_err(|e| load_err(interp, e))?;
+            let li = loader::load_elf(&mut mm, &ib, loader::INTERP_BASE)
+                .map_err(|e| load_err(interp, e))?;
             (li.entry, li.bias)
         }
         None => (exe.entry, 0),

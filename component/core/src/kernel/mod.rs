@@ -157,7 +157,8 @@ impl Kernel {
     /// Write a line to the guest's stderr stream as the kernel (e.g. a
     /// one-time "unimplemented" notice).
     pub fn notice(&mut self, msg: &str) {
-        self.host.write_output(2, format!("friscy: {msg}\n").as_bytes());
+        self.host
+            .write_output(2, format!("friscy: {msg}\n").as_bytes());
     }
 
     /// Pull host stdin into the input queue, without blocking.
@@ -176,7 +177,11 @@ impl Kernel {
     /// Wake tasks whose wait is over; returns true if any task can run.
     fn wake(&mut self) -> bool {
         let now = self.host.monotonic_ns();
-        if self.tasks.values().any(|t| t.state == TaskState::Blocked(Wait::Stdin)) {
+        if self
+            .tasks
+            .values()
+            .any(|t| t.state == TaskState::Blocked(Wait::Stdin))
+        {
             self.poll_stdin();
         }
         let input_ready = !self.input.buf.is_empty() || self.input.eof;
@@ -214,7 +219,11 @@ impl Kernel {
                     Some(d) => RunStatus::Waiting(WaitReason::Timer {
                         ns_from_now: d.saturating_sub(now),
                     }),
-                    None if self.tasks.values().any(|t| t.state == TaskState::Blocked(Wait::Stdin)) => {
+                    None if self
+                        .tasks
+                        .values()
+                        .any(|t| t.state == TaskState::Blocked(Wait::Stdin)) =>
+                    {
                         RunStatus::Waiting(WaitReason::Input)
                     }
                     None => {
@@ -241,7 +250,11 @@ impl Kernel {
                 };
                 task.cpu.run(&mut proc.mm, slice)
             };
-            let ran = self.tasks.get(&tid).map(|t| t.cpu.instret - before).unwrap_or(0);
+            let ran = self
+                .tasks
+                .get(&tid)
+                .map(|t| t.cpu.instret - before)
+                .unwrap_or(0);
             left = left.saturating_sub(ran.max(1));
             self.handle_exit(tid, exit);
         }

@@ -12,7 +12,7 @@ use crate::mm::{AddressSpace, Prot, PAGE_SIZE};
 /// Where PIE executables are placed (Sv39-friendly, like qemu's choice).
 pub const PIE_BASE: u64 = 0x2aaa_aaa0_00;
 /// Where the dynamic linker is placed.
-pub const INTERP_BASE: u64 = 0x3f_f000_0000 - 0x1000_0000;
+pub const INTERP_BASE: u64 = 0x3f_f000_0000;
 /// The top of the initial stack; everything user-visible is below Sv39's 256 GiB.
 pub const STACK_TOP: u64 = 0x3f_ffff_f000;
 pub const STACK_SIZE: u64 = 8 << 20;
@@ -80,7 +80,11 @@ pub fn check_header(bytes: &[u8]) -> Result<(), LoadError> {
 }
 
 /// Map an ELF image into `mm`. `ET_DYN` objects go at `dyn_base`.
-pub fn load_elf(mm: &mut AddressSpace, bytes: &[u8], dyn_base: u64) -> Result<LoadedElf, LoadError> {
+pub fn load_elf(
+    mm: &mut AddressSpace,
+    bytes: &[u8],
+    dyn_base: u64,
+) -> Result<LoadedElf, LoadError> {
     check_header(bytes)?;
     let elf = Elf::parse(bytes).map_err(|e| LoadError::Malformed(e.to_string()))?;
     let bias = match elf.header.e_type {
@@ -100,7 +104,11 @@ pub fn load_elf(mm: &mut AddressSpace, bytes: &[u8], dyn_base: u64) -> Result<Lo
     // map every page once, fill it, then protect.
     let mut page_prot: BTreeMap<u64, Prot> = BTreeMap::new();
     for p in &loads {
-        if p.p_filesz > p.p_memsz || p.p_offset.checked_add(p.p_filesz).is_none_or(|e| e > bytes.len() as u64) {
+        if p.p_filesz > p.p_memsz
+            || p.p_offset
+                .checked_add(p.p_filesz)
+                .is_none_or(|e| e > bytes.len() as u64)
+        {
             return Err(LoadError::Malformed("segment outside the file".into()));
         }
         let start = bias.wrapping_add(p.p_vaddr);
@@ -131,17 +139,25 @@ pub fn load_elf(mm: &mut AddressSpace, bytes: &[u8], dyn_base: u64) -> Result<Lo
     for p in &loads {
         let start = bias + p.p_vaddr;
         let data = &bytes[p.p_offset as usize..(p.p_offset + p.p_filesz) as usize];
-        mm.write_force(start, data).map_err(|_| LoadError::NoMemory)?;
+        mm.write_force(start, data)
+            .map_err(|_| LoadError::NoMemory)?;
     }
     for (&page, &prot) in page_prot.iter() {
-        mm.protect(page, PAGE_SIZE, prot).map_err(|_| LoadError::NoMemory)?;
+        mm.protect(page, PAGE_SIZE, prot)
+            .map_err(|_| LoadError::NoMemory)?;
     }
-    let end = loads.iter().map(|p| bias + p.p_vaddr + p.p_memsz).max().unwrap_or(0);
+    let end = loads
+        .iter()
+        .map(|p| bias + p.p_vaddr + p.p_memsz)
+        .max()
+        .unwrap_or(0);
     let phdr = match elf.program_headers.iter().find(|p| p.p_type == PT_PHDR) {
         Some(p) => bias + p.p_vaddr,
         None => loads
             .iter()
-            .find(|p| p.p_offset <= elf.header.e_phoff && elf.header.e_phoff < p.p_offset + p.p_filesz)
+            .find(|p| {
+                p.p_offset <= elf.header.e_phoff && elf.header.e_phoff < p.p_offset + p.p_filesz
+            })
             .map(|p| bias + p.p_vaddr + (elf.header.e_phoff - p.p_offset))
             .unwrap_or(0),
     };
@@ -208,18 +224,20 @@ pub fn build_stack(mm: &mut AddressSpace, info: &StackInfo) -> Result<u64, LoadE
     mm.map_anon(STACK_TOP - STACK_SIZE, STACK_SIZE, Prot::READ | Prot::WRITE)
         .map_err(|_| LoadError::NoMemory)?;
     let mut sp = STACK_TOP;
-    let mut push_bytes = |mm: &mut AddressSpace, data: &[u8], nul: bool| -> Result<u64, LoadError> {
-        let len = data.len() as u64 + nul as u64;
-        if len > STACK_SIZE / 4 {
-            return Err(LoadError::NoMemory);
-        }
-        sp -= len;
-        mm.write(sp, data).map_err(|_| LoadError::NoMemory)?;
-        if nul {
-            mm.write(sp + data.len() as u64, &[0]).map_err(|_| LoadError::NoMemory)?;
-        }
-        Ok(sp)
-    };
+    let mut push_bytes =
+        |mm: &mut AddressSpace, data: &[u8], nul: bool| -> Result<u64, LoadError> {
+            let len = data.len() as u64 + nul as u64;
+            if len > STACK_SIZE / 4 {
+                return Err(LoadError::NoMemory);
+            }
+            sp -= len;
+            mm.write(sp, data).map_err(|_| LoadError::NoMemory)?;
+            if nul {
+                mm.write(sp + data.len() as u64, &[0])
+                    .map_err(|_| LoadError::NoMemory)?;
+            }
+            Ok(sp)
+        };
     let execfn = push_bytes(mm, info.execfn, true)?;
     let mut envp = Vec::with_capacity(info.envp.len());
     for e in info.envp.iter().rev() {

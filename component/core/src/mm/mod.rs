@@ -1,41 +1,984 @@
 //! Guest address spaces: 4 KiB pages, a page table, a software TLB, and the
 //! per-page cache of decoded instructions the CPU executes from.
 //!
-//! CONTRACT (used by `kernel/`, `loader/` and `cpu/`; keep these signatures):
-//!
-//! ```ignore
-//! pub const PAGE_SIZE: u64 = 4096;
-//! bitflags! { pub struct Prot: u8 { const READ = 1; const WRITE = 2; const EXEC = 4; } }
-//! pub enum AccessKind { Read, Write, Exec }
-//! pub struct MemFault { pub addr: u64, pub kind: AccessKind, pub unmapped: bool }
-//! pub enum MmError { OutOfMemory, Unmapped { addr: u64 }, Invalid }   // thiserror
-//!
-//! pub struct AddressSpace { .. }
-//! impl AddressSpace {
-//!     pub fn new(budget: Arc<MemoryBudget>) -> Self;
-//!     /// Map zero-filled pages over [addr, addr+len) (page-aligned, len rounded up),
-//!     /// replacing whatever was there (MAP_FIXED semantics).
-//!     pub fn map_anon(&mut self, addr: u64, len: u64, prot: Prot) -> Result<(), MmError>;
-//!     pub fn unmap(&mut self, addr: u64, len: u64);
-//!     pub fn protect(&mut self, addr: u64, len: u64, prot: Prot) -> Result<(), MmError>;
-//!     /// Lowest free gap of `len` bytes at or above `hint` (or a default mmap base)
-//!     /// that fits below the 47-bit limit, searching downward from the mmap base.
-//!     pub fn find_free(&self, hint: u64, len: u64) -> Option<u64>;
-//!     pub fn is_mapped(&self, addr: u64, len: u64) -> bool;
-//!     /// Kernel-side copies (copy_from_user / copy_to_user): honour READ/WRITE prot.
-//!     pub fn read(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), MemFault>;
-//!     pub fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), MemFault>;
-//!     /// Loader-side writes that ignore protection (pages must be mapped).
-//!     pub fn write_force(&mut self, addr: u64, data: &[u8]) -> Result<(), MemFault>;
-//!     pub fn read_u64(&mut self, addr: u64) -> Result<u64, MemFault>;  // + u32, u8
-//!     pub fn write_u64(&mut self, addr: u64, v: u64) -> Result<(), MemFault>; // + u32
-//!     /// NUL-terminated string of at most `max` bytes (EFAULT/ENAMETOOLONG by caller).
-//!     pub fn read_cstr(&mut self, addr: u64, max: usize) -> Result<Vec<u8>, MemFault>;
-//!     /// Copy-on-write duplicate for fork().
-//!     pub fn fork(&mut self) -> AddressSpace;
-//!     /// Bytes of guest memory in use by this space.
-//!     pub fn resident_bytes(&self) -> u64;
-//! }
-//! /// Shared budget over all address spaces; exhaustion gives OutOfMemory.
-//! pub struct MemoryBudget { .. }  impl MemoryBudget { pub fn new(limit_bytes: u64) -> Arc<Self>; }
-//! ```
+//! Design:
+//! - *Regions* (`BTreeMap` of page ranges with a protection) say what is
+//!   mapped; *pages* are only materialised when first written (reads of an
+//!   untouched page see a shared zero page). Huge `PROT_NONE` reservations
+//!   (Go, V8, glibc arenas) therefore cost nothing, and the memory budget
+//!   counts only real pages.
+//! - Materialised pages live in a slab (`slots`) of `Rc<PageBuf>`; a
+//!   `HashMap` maps page numbers to slots. `fork` clones the slab, so pages
+//!   are shared copy-on-write: a write to a page whose `Rc` is not unique
+//!   copies it first. A page's memory is charged to the shared
+//!   [`MemoryBudget`] when allocated and refunded when its last owner drops it.
+//! - A direct-mapped software TLB (separate read and write entries, each a page
+//!   number and a slot index) sits in front of all of that. Write entries are
+//!   only installed for writable, uniquely-owned pages that hold no decoded
+//!   code, so stores to code pages take the slow path, which invalidates the
+//!   page's decoded blocks (self-modifying code and JITs just work).
+//! - The decoded-block cache ([`crate::cpu::CodeCache`]) is owned here so that
+//!   threads sharing the address space share it; it is invalidated on writes to
+//!   code pages, `unmap`, `protect`, remapping and `fence.i`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::cpu::CodeCache;
+
+pub const PAGE_SIZE: u64 = 4096;
+pub const PAGE_SHIFT: u32 = 12;
+const PAGE: usize = PAGE_SIZE as usize;
+/// Guest virtual addresses are below 2^47.
+pub const VA_LIMIT: u64 = 1 << 47;
+/// Lowest address `find_free` hands out (like Linux's `mmap_min_addr`).
+pub const MMAP_MIN_ADDR: u64 = 0x10000;
+/// Default top of the top-down mmap area (just below the loader's
+/// interpreter base and the Sv39-style stack).
+pub const DEFAULT_MMAP_BASE: u64 = 0x3f_e000_0000;
+
+const TLB_BITS: u32 = 9;
+const TLB_SIZE: usize = 1 << TLB_BITS;
+const TLB_MASK: usize = TLB_SIZE - 1;
+const NO_VPN: u64 = u64::MAX;
+
+bitflags::bitflags! {
+    /// Page protection (PROT_READ/WRITE/EXEC).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct Prot: u8 {
+        const READ = 1;
+        const WRITE = 2;
+        const EXEC = 4;
+    }
+}
+
+/// The kind of access that faulted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessKind {
+    Read,
+    Write,
+    Exec,
+}
+
+/// A failed guest memory access. `unmapped` is false for protection
+/// violations (SEGV_ACCERR) and true for unmapped addresses (SEGV_MAPERR).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MemFault {
+    pub addr: u64,
+    pub kind: AccessKind,
+    pub unmapped: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MmError {
+    #[error("out of guest memory")]
+    OutOfMemory,
+    #[error("address {addr:#x} is not mapped")]
+    Unmapped { addr: u64 },
+    #[error("invalid address range")]
+    Invalid,
+}
+
+/// Shared budget over all address spaces; exhaustion gives OutOfMemory.
+#[derive(Debug)]
+pub struct MemoryBudget {
+    limit: u64,
+    used: AtomicU64,
+}
+
+impl MemoryBudget {
+    pub fn new(limit_bytes: u64) -> Arc<Self> {
+        Arc::new(MemoryBudget {
+            limit: limit_bytes,
+            used: AtomicU64::new(0),
+        })
+    }
+    /// Bytes of guest pages currently allocated (over all address spaces).
+    pub fn used(&self) -> u64 {
+        self.used.load(Ordering::Relaxed)
+    }
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+    fn try_charge(&self, bytes: u64) -> bool {
+        let mut cur = self.used.load(Ordering::Relaxed);
+        loop {
+            let Some(new) = cur.checked_add(bytes).filter(|&n| n <= self.limit) else {
+                return false;
+            };
+            match self
+                .used
+                .compare_exchange_weak(cur, new, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(c) => cur = c,
+            }
+        }
+    }
+    fn refund(&self, bytes: u64) {
+        self.used.fetch_sub(bytes, Ordering::Relaxed);
+    }
+}
+
+/// One guest page of memory. Charged to a budget while alive.
+pub(crate) struct PageBuf {
+    pub(crate) bytes: [u8; PAGE],
+    budget: Option<Arc<MemoryBudget>>,
+}
+
+impl Drop for PageBuf {
+    fn drop(&mut self) {
+        if let Some(b) = &self.budget {
+            b.refund(PAGE_SIZE);
+        }
+    }
+}
+
+impl PageBuf {
+    fn alloc(budget: &Arc<MemoryBudget>, from: Option<&[u8; PAGE]>) -> Option<Rc<PageBuf>> {
+        if !budget.try_charge(PAGE_SIZE) {
+            return None;
+        }
+        let mut p = Rc::new(PageBuf {
+            bytes: [0; PAGE],
+            budget: Some(budget.clone()),
+        });
+        if let (Some(src), Some(dst)) = (from, Rc::get_mut(&mut p)) {
+            dst.bytes.copy_from_slice(src);
+        }
+        Some(p)
+    }
+}
+
+/// Fast hasher for page numbers (guest-controlled but only self-harming).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct VpnHasher(u64);
+
+impl Hasher for VpnHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        let h = (self.0 ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = h ^ (h >> 29);
+    }
+}
+
+pub(crate) type VpnMap<V> = HashMap<u64, V, BuildHasherDefault<VpnHasher>>;
+pub(crate) type VpnSet = HashSet<u64, BuildHasherDefault<VpnHasher>>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Region {
+    /// Exclusive end page number.
+    end: u64,
+    prot: Prot,
+}
+
+#[derive(Clone, Copy)]
+struct TlbEntry {
+    vpn: u64,
+    slot: u32,
+}
+
+const TLB_EMPTY: TlbEntry = TlbEntry {
+    vpn: NO_VPN,
+    slot: 0,
+};
+
+/// Page memory of an address space (everything but the decoded code).
+pub(crate) struct Mem {
+    budget: Arc<MemoryBudget>,
+    /// Start page number -> region (non-overlapping, adjacent equal ones merged).
+    regions: BTreeMap<u64, Region>,
+    /// Page number -> slot index of materialised pages.
+    map: VpnMap<u32>,
+    /// Page slab; slot 0 is the shared zero page, free slots hold it too.
+    slots: Vec<Rc<PageBuf>>,
+    free: Vec<u32>,
+    tlb_r: Box<[TlbEntry]>,
+    tlb_w: Box<[TlbEntry]>,
+    /// Pages holding decoded code (never get write TLB entries).
+    code_pages: VpnSet,
+    /// Code pages written since the last sync; their decoded code is stale.
+    pub(crate) pending: Vec<u64>,
+    oom: bool,
+    mmap_base: u64,
+}
+
+/// A guest address space: page memory plus the decoded-code cache.
+pub struct AddressSpace {
+    pub(crate) m: Mem,
+    pub(crate) code: CodeCache,
+}
+
+impl std::fmt::Debug for AddressSpace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AddressSpace")
+            .field("regions", &self.m.regions.len())
+            .field("resident_pages", &self.m.map.len())
+            .finish()
+    }
+}
+
+#[inline(always)]
+fn vpn_of(addr: u64) -> u64 {
+    addr >> PAGE_SHIFT
+}
+
+#[inline(always)]
+fn off_of(addr: u64) -> usize {
+    (addr & (PAGE_SIZE - 1)) as usize
+}
+
+fn zero_page() -> Rc<PageBuf> {
+    thread_local! {
+        static ZERO: Rc<PageBuf> = Rc::new(PageBuf { bytes: [0; PAGE], budget: None });
+    }
+    ZERO.with(|z| z.clone())
+}
+
+/// Page range [start, end) of a byte range, or None if empty/out of range.
+fn page_range(addr: u64, len: u64) -> Option<(u64, u64)> {
+    if len == 0 {
+        return None;
+    }
+    let end = addr.checked_add(len)?.checked_add(PAGE_SIZE - 1)?;
+    Some((vpn_of(addr), vpn_of(end)))
+}
+
+impl AddressSpace {
+    pub fn new(budget: Arc<MemoryBudget>) -> Self {
+        AddressSpace {
+            budget,
+            regions: BTreeMap::new(),
+            map: VpnMap::default(),
+            slots: vec![zero_page()],
+            free: Vec::new(),
+            tlb_r: vec![TLB_EMPTY; TLB_SIZE].into_boxed_slice(),
+            tlb_w: vec![TLB_EMPTY; TLB_SIZE].into_boxed_slice(),
+            code: CodeCache::new(),
+            code_written: false,
+            oom: false,
+            mmap_base: DEFAULT_MMAP_BASE,
+        }
+    }
+
+    /// The budget this space charges its pages to.
+    pub fn budget(&self) -> &Arc<MemoryBudget> {
+        &self.budget
+    }
+
+    /// Set the top of the top-down mmap area used by `find_free`.
+    pub fn set_mmap_base(&mut self, base: u64) {
+        self.mmap_base = (base & !(PAGE_SIZE - 1)).min(VA_LIMIT);
+    }
+
+    pub fn mmap_base(&self) -> u64 {
+        self.mmap_base
+    }
+
+    /// True (once) if the last fault was caused by the memory budget running
+    /// out rather than by a bad address: the kernel should treat it as OOM
+    /// (SIGKILL) rather than SIGSEGV.
+    pub fn take_oom(&mut self) -> bool {
+        std::mem::take(&mut self.oom)
+    }
+
+    /// The mapped regions as (start, end, prot), in address order.
+    pub fn mappings(&self) -> Vec<(u64, u64, Prot)> {
+        self.regions
+            .iter()
+            .map(|(&s, r)| (s << PAGE_SHIFT, r.end << PAGE_SHIFT, r.prot))
+            .collect()
+    }
+
+    /// Protection of the page containing `addr`, if mapped.
+    pub fn prot_at(&self, addr: u64) -> Option<Prot> {
+        self.region_prot(vpn_of(addr))
+    }
+
+    #[inline]
+    fn region_prot(&self, vpn: u64) -> Option<Prot> {
+        let (_, r) = self.regions.range(..=vpn).next_back()?;
+        (r.end > vpn).then_some(r.prot)
+    }
+
+    // ---------------------------------------------------------------- TLB
+
+    fn flush_tlb(&mut self) {
+        self.tlb_r.fill(TLB_EMPTY);
+        self.tlb_w.fill(TLB_EMPTY);
+    }
+
+    fn flush_tlb_range(&mut self, start: u64, end: u64) {
+        if end.saturating_sub(start) > TLB_SIZE as u64 {
+            self.flush_tlb();
+            return;
+        }
+        for vpn in start..end {
+            self.flush_tlb_page(vpn);
+        }
+    }
+
+    #[inline]
+    pub(crate) fn flush_tlb_page(&mut self, vpn: u64) {
+        let i = vpn as usize & TLB_MASK;
+        if self.tlb_r[i].vpn == vpn {
+            self.tlb_r[i] = TLB_EMPTY;
+        }
+        if self.tlb_w[i].vpn == vpn {
+            self.tlb_w[i] = TLB_EMPTY;
+        }
+    }
+
+    /// Forget the write TLB entry of a page (it now holds decoded code).
+    pub(crate) fn protect_code_page(&mut self, vpn: u64) {
+        let i = vpn as usize & TLB_MASK;
+        if self.tlb_w[i].vpn == vpn {
+            self.tlb_w[i] = TLB_EMPTY;
+        }
+    }
+
+    // ------------------------------------------------------------- regions
+
+    /// Replace the regions over [s, e) with `prot` (or remove them).
+    fn set_regions(&mut self, s: u64, e: u64, prot: Option<Prot>) {
+        let overlapping: Vec<(u64, Region)> = self
+            .regions
+            .range(..e)
+            .rev()
+            .take_while(|(_, r)| r.end > s)
+            .map(|(&k, &r)| (k, r))
+            .collect();
+        for (rs, r) in overlapping {
+            self.regions.remove(&rs);
+            if rs < s {
+                self.regions.insert(
+                    rs,
+                    Region {
+                        end: s,
+                        prot: r.prot,
+                    },
+                );
+            }
+            if r.end > e {
+                self.regions.insert(
+                    e,
+                    Region {
+                        end: r.end,
+                        prot: r.prot,
+                    },
+                );
+            }
+        }
+        let Some(prot) = prot else { return };
+        let (mut s, mut e) = (s, e);
+        // Merge with equal neighbours.
+        if let Some((&ps, &pr)) = self.regions.range(..s).next_back() {
+            if pr.end == s && pr.prot == prot {
+                self.regions.remove(&ps);
+                s = ps;
+            }
+        }
+        if let Some(&nr) = self.regions.get(&e) {
+            if nr.prot == prot {
+                self.regions.remove(&e);
+                e = nr.end;
+            }
+        }
+        self.regions.insert(s, Region { end: e, prot });
+    }
+
+    /// Drop materialised pages and decoded code in [s, e).
+    fn drop_pages(&mut self, s: u64, e: u64) {
+        let span = e - s;
+        let victims: Vec<u64> = if span <= self.map.len() as u64 {
+            (s..e).filter(|v| self.map.contains_key(v)).collect()
+        } else {
+            self.map
+                .keys()
+                .copied()
+                .filter(|&v| v >= s && v < e)
+                .collect()
+        };
+        for vpn in victims {
+            if let Some(slot) = self.map.remove(&vpn) {
+                if let Some(p) = self.slots.get_mut(slot as usize) {
+                    *p = zero_page();
+                    self.free.push(slot);
+                }
+            }
+        }
+        self.code.invalidate_range(s, e);
+        self.flush_tlb_range(s, e);
+    }
+
+    fn check_range(addr: u64, len: u64) -> Result<(u64, u64), MmError> {
+        if addr & (PAGE_SIZE - 1) != 0 {
+            return Err(MmError::Invalid);
+        }
+        let (s, e) = page_range(addr, len).ok_or(MmError::Invalid)?;
+        if e > vpn_of(VA_LIMIT) {
+            return Err(MmError::Invalid);
+        }
+        Ok((s, e))
+    }
+
+    /// Map zero-filled pages over [addr, addr+len) (page-aligned, len rounded
+    /// up), replacing whatever was there (MAP_FIXED semantics). Pages are
+    /// allocated lazily, so the budget is charged on first write.
+    pub fn map_anon(&mut self, addr: u64, len: u64, prot: Prot) -> Result<(), MmError> {
+        let (s, e) = Self::check_range(addr, len)?;
+        self.drop_pages(s, e);
+        self.set_regions(s, e, Some(prot));
+        Ok(())
+    }
+
+    /// Remove mappings over [addr, addr+len) (rounded out to pages).
+    pub fn unmap(&mut self, addr: u64, len: u64) {
+        let Some((s, e)) = page_range(addr & !(PAGE_SIZE - 1), len + (addr & (PAGE_SIZE - 1)))
+        else {
+            return;
+        };
+        let e = e.min(vpn_of(VA_LIMIT));
+        if s >= e {
+            return;
+        }
+        self.drop_pages(s, e);
+        self.set_regions(s, e, None);
+    }
+
+    /// Change the protection of [addr, addr+len); every page must be mapped
+    /// (else `Unmapped` with the first hole, like mprotect's ENOMEM).
+    pub fn protect(&mut self, addr: u64, len: u64, prot: Prot) -> Result<(), MmError> {
+        let (s, e) = Self::check_range(addr, len)?;
+        if let Some(hole) = self.first_hole(s, e) {
+            return Err(MmError::Unmapped {
+                addr: hole << PAGE_SHIFT,
+            });
+        }
+        self.set_regions(s, e, Some(prot));
+        self.code.invalidate_range(s, e);
+        self.flush_tlb_range(s, e);
+        Ok(())
+    }
+
+    fn first_hole(&self, s: u64, e: u64) -> Option<u64> {
+        let mut cur = s;
+        if let Some((_, r)) = self.regions.range(..=s).next_back() {
+            if r.end > s {
+                cur = r.end;
+            }
+        }
+        for (&rs, r) in self.regions.range(s + 1..e) {
+            if cur >= e {
+                break;
+            }
+            if rs > cur {
+                return Some(cur);
+            }
+            cur = cur.max(r.end);
+        }
+        (cur < e).then_some(cur)
+    }
+
+    pub fn is_mapped(&self, addr: u64, len: u64) -> bool {
+        match page_range(addr, len.max(1)) {
+            Some((s, e)) => self.first_hole(s, e).is_none(),
+            None => false,
+        }
+    }
+
+    /// A free gap of `len` bytes: with a non-zero `hint`, the lowest gap at or
+    /// above it; otherwise (or if none fits) the highest gap below the mmap
+    /// base (top-down, as Linux does), then the lowest gap above it.
+    pub fn find_free(&self, hint: u64, len: u64) -> Option<u64> {
+        let (_, pages) = page_range(0, len)?;
+        let limit = vpn_of(VA_LIMIT);
+        if pages > limit {
+            return None;
+        }
+        let min = vpn_of(MMAP_MIN_ADDR);
+        if hint != 0 {
+            let h = vpn_of(hint.checked_add(PAGE_SIZE - 1)?).max(min);
+            if let Some(v) = self.gap_up(h, pages, limit) {
+                return Some(v << PAGE_SHIFT);
+            }
+        }
+        let base = vpn_of(self.mmap_base).min(limit);
+        // Top-down below the base.
+        let mut top = base;
+        for (&rs, r) in self.regions.range(..base).rev() {
+            if r.end < top && top - r.end >= pages && top - pages >= min {
+                return Some((top - pages) << PAGE_SHIFT);
+            }
+            top = top.min(rs);
+        }
+        if top >= min + pages {
+            return Some((top - pages) << PAGE_SHIFT);
+        }
+        self.gap_up(base.max(min), pages, limit)
+            .map(|v| v << PAGE_SHIFT)
+    }
+
+    fn gap_up(&self, from: u64, pages: u64, limit: u64) -> Option<u64> {
+        let mut cand = from;
+        if let Some((_, r)) = self.regions.range(..=from).next_back() {
+            cand = cand.max(r.end);
+        }
+        for (&rs, r) in self.regions.range(from..) {
+            if rs >= cand && rs - cand >= pages {
+                break;
+            }
+            cand = cand.max(r.end);
+        }
+        (cand.checked_add(pages)? <= limit).then_some(cand)
+    }
+
+    // ------------------------------------------------------- translation
+
+    #[cold]
+    fn fault(addr: u64, kind: AccessKind, unmapped: bool) -> MemFault {
+        MemFault {
+            addr,
+            kind,
+            unmapped,
+        }
+    }
+
+    /// Slot to read the page of `addr` from (zero page if untouched).
+    fn fill_read(&mut self, addr: u64, need: Prot, kind: AccessKind) -> Result<u32, MemFault> {
+        let vpn = vpn_of(addr);
+        let prot = self
+            .region_prot(vpn)
+            .ok_or_else(|| Self::fault(addr, kind, true))?;
+        if !prot.contains(need) {
+            return Err(Self::fault(addr, kind, false));
+        }
+        let slot = self.map.get(&vpn).copied().unwrap_or(0);
+        if need == Prot::READ {
+            self.tlb_r[vpn as usize & TLB_MASK] = TlbEntry { vpn, slot };
+        }
+        Ok(slot)
+    }
+
+    /// Slot of a private, writable copy of the page of `addr`.
+    fn fill_write(&mut self, addr: u64, check_prot: bool) -> Result<u32, MemFault> {
+        let vpn = vpn_of(addr);
+        let prot = self
+            .region_prot(vpn)
+            .ok_or_else(|| Self::fault(addr, AccessKind::Write, true))?;
+        if check_prot && !prot.contains(Prot::WRITE) {
+            return Err(Self::fault(addr, AccessKind::Write, false));
+        }
+        if self.code.has_page(vpn) {
+            self.code.invalidate_page(vpn);
+            self.code_written = true;
+        }
+        let slot = match self.map.get(&vpn).copied() {
+            Some(slot) => {
+                let unique = self
+                    .slots
+                    .get_mut(slot as usize)
+                    .is_some_and(|p| Rc::get_mut(p).is_some());
+                if !unique {
+                    let copy = self
+                        .slots
+                        .get(slot as usize)
+                        .and_then(|p| PageBuf::alloc(&self.budget, Some(&p.bytes)));
+                    let Some(copy) = copy else {
+                        self.oom = true;
+                        return Err(Self::fault(addr, AccessKind::Write, false));
+                    };
+                    if let Some(p) = self.slots.get_mut(slot as usize) {
+                        *p = copy;
+                    }
+                }
+                slot
+            }
+            None => {
+                let Some(page) = PageBuf::alloc(&self.budget, None) else {
+                    self.oom = true;
+                    return Err(Self::fault(addr, AccessKind::Write, false));
+                };
+                let slot = match self.free.pop() {
+                    Some(s) => {
+                        if let Some(p) = self.slots.get_mut(s as usize) {
+                            *p = page;
+                        }
+                        s
+                    }
+                    None => {
+                        self.slots.push(page);
+                        (self.slots.len() - 1) as u32
+                    }
+                };
+                self.map.insert(vpn, slot);
+                slot
+            }
+        };
+        let i = vpn as usize & TLB_MASK;
+        // The read entry may point at the zero page; refresh it.
+        if prot.contains(Prot::READ) {
+            self.tlb_r[i] = TlbEntry { vpn, slot };
+        } else if self.tlb_r[i].vpn == vpn {
+            self.tlb_r[i] = TLB_EMPTY;
+        }
+        if prot.contains(Prot::WRITE) {
+            self.tlb_w[i] = TlbEntry { vpn, slot };
+        }
+        Ok(slot)
+    }
+
+    #[inline(always)]
+    fn load_fast<const N: usize>(&self, addr: u64) -> Option<[u8; N]> {
+        let vpn = vpn_of(addr);
+        let e = self.tlb_r[vpn as usize & TLB_MASK];
+        if e.vpn != vpn {
+            return None;
+        }
+        let page = &self.slots.get(e.slot as usize)?.bytes;
+        page.get(off_of(addr)..)?.first_chunk::<N>().copied()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn load_slow<const N: usize>(&mut self, addr: u64) -> Result<[u8; N], MemFault> {
+        let mut out = [0u8; N];
+        self.read_impl(addr, &mut out, Prot::READ, AccessKind::Read)?;
+        Ok(out)
+    }
+
+    #[inline(always)]
+    fn load<const N: usize>(&mut self, addr: u64) -> Result<[u8; N], MemFault> {
+        match self.load_fast::<N>(addr) {
+            Some(v) => Ok(v),
+            None => self.load_slow::<N>(addr),
+        }
+    }
+
+    #[inline(always)]
+    fn store_fast<const N: usize>(&mut self, addr: u64, v: [u8; N]) -> bool {
+        let vpn = vpn_of(addr);
+        let e = self.tlb_w[vpn as usize & TLB_MASK];
+        if e.vpn != vpn {
+            return false;
+        }
+        let Some(page) = self.slots.get_mut(e.slot as usize).and_then(Rc::get_mut) else {
+            return false;
+        };
+        match page
+            .bytes
+            .get_mut(off_of(addr)..)
+            .and_then(|s| s.first_chunk_mut::<N>())
+        {
+            Some(d) => {
+                *d = v;
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn store_slow(&mut self, addr: u64, v: &[u8]) -> Result<(), MemFault> {
+        self.write_impl(addr, v, true)
+    }
+
+    #[inline(always)]
+    fn store<const N: usize>(&mut self, addr: u64, v: [u8; N]) -> Result<(), MemFault> {
+        if self.store_fast(addr, v) {
+            Ok(())
+        } else {
+            self.store_slow(addr, &v)
+        }
+    }
+
+    fn read_impl(
+        &mut self,
+        addr: u64,
+        buf: &mut [u8],
+        need: Prot,
+        kind: AccessKind,
+    ) -> Result<(), MemFault> {
+        let mut done = 0usize;
+        while done < buf.len() {
+            let a = addr.wrapping_add(done as u64);
+            let slot = self.fill_read(a, need, kind)?;
+            let off = off_of(a);
+            let n = (PAGE - off).min(buf.len() - done);
+            let (Some(src), Some(dst)) = (
+                self.slots
+                    .get(slot as usize)
+                    .and_then(|p| p.bytes.get(off..off + n)),
+                buf.get_mut(done..done + n),
+            ) else {
+                return Err(Self::fault(a, kind, true));
+            };
+            dst.copy_from_slice(src);
+            done += n;
+        }
+        Ok(())
+    }
+
+    fn write_impl(&mut self, addr: u64, data: &[u8], check_prot: bool) -> Result<(), MemFault> {
+        // Check every page first so a faulting copy writes nothing.
+        if data.len() > PAGE - off_of(addr) {
+            let mut a = addr;
+            let end = addr.wrapping_add(data.len() as u64);
+            loop {
+                let vpn = vpn_of(a);
+                match self.region_prot(vpn) {
+                    None => return Err(Self::fault(a, AccessKind::Write, true)),
+                    Some(p) if check_prot && !p.contains(Prot::WRITE) => {
+                        return Err(Self::fault(a, AccessKind::Write, false))
+                    }
+                    _ => {}
+                }
+                let next = (vpn + 1) << PAGE_SHIFT;
+                if next >= end || next == 0 {
+                    break;
+                }
+                a = next;
+            }
+        }
+        let mut done = 0usize;
+        while done < data.len() {
+            let a = addr.wrapping_add(done as u64);
+            let slot = self.fill_write(a, check_prot)?;
+            let off = off_of(a);
+            let n = (PAGE - off).min(data.len() - done);
+            let page = self.slots.get_mut(slot as usize).and_then(Rc::get_mut);
+            let (Some(page), Some(src)) = (page, data.get(done..done + n)) else {
+                return Err(Self::fault(a, AccessKind::Write, true));
+            };
+            if let Some(dst) = page.bytes.get_mut(off..off + n) {
+                dst.copy_from_slice(src);
+            }
+            done += n;
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------- kernel-side access
+
+    /// copy_from_user: needs READ on every page.
+    pub fn read(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), MemFault> {
+        self.read_impl(addr, buf, Prot::READ, AccessKind::Read)
+    }
+
+    /// copy_to_user: needs WRITE on every page; nothing is written on a fault.
+    pub fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), MemFault> {
+        self.write_impl(addr, data, true)
+    }
+
+    /// Loader-side writes that ignore protection (pages must be mapped).
+    pub fn write_force(&mut self, addr: u64, data: &[u8]) -> Result<(), MemFault> {
+        self.write_impl(addr, data, false)
+    }
+
+    /// Reads ignoring protection (e.g. for /proc/PID/mem or core dumps).
+    pub fn read_force(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), MemFault> {
+        self.read_impl(addr, buf, Prot::empty(), AccessKind::Read)
+    }
+
+    #[inline]
+    pub fn read_u8(&mut self, addr: u64) -> Result<u8, MemFault> {
+        Ok(self.load::<1>(addr)?[0])
+    }
+    #[inline]
+    pub fn read_u16(&mut self, addr: u64) -> Result<u16, MemFault> {
+        Ok(u16::from_le_bytes(self.load(addr)?))
+    }
+    #[inline]
+    pub fn read_u32(&mut self, addr: u64) -> Result<u32, MemFault> {
+        Ok(u32::from_le_bytes(self.load(addr)?))
+    }
+    #[inline]
+    pub fn read_u64(&mut self, addr: u64) -> Result<u64, MemFault> {
+        Ok(u64::from_le_bytes(self.load(addr)?))
+    }
+    #[inline]
+    pub fn write_u8(&mut self, addr: u64, v: u8) -> Result<(), MemFault> {
+        self.store(addr, [v])
+    }
+    #[inline]
+    pub fn write_u16(&mut self, addr: u64, v: u16) -> Result<(), MemFault> {
+        self.store(addr, v.to_le_bytes())
+    }
+    #[inline]
+    pub fn write_u32(&mut self, addr: u64, v: u32) -> Result<(), MemFault> {
+        self.store(addr, v.to_le_bytes())
+    }
+    #[inline]
+    pub fn write_u64(&mut self, addr: u64, v: u64) -> Result<(), MemFault> {
+        self.store(addr, v.to_le_bytes())
+    }
+
+    /// The bytes of a NUL-terminated string, without the NUL. If no NUL is
+    /// found within `max` bytes, returns those `max` bytes (the caller reports
+    /// ENAMETOOLONG when `len == max`). Faults only if a byte before the
+    /// terminator is unreadable.
+    pub fn read_cstr(&mut self, addr: u64, max: usize) -> Result<Vec<u8>, MemFault> {
+        let mut out = Vec::new();
+        let mut a = addr;
+        while out.len() < max {
+            let slot = self.fill_read(a, Prot::READ, AccessKind::Read)?;
+            let off = off_of(a);
+            let n = (PAGE - off).min(max - out.len());
+            let Some(chunk) = self
+                .slots
+                .get(slot as usize)
+                .and_then(|p| p.bytes.get(off..off + n))
+            else {
+                return Err(Self::fault(a, AccessKind::Read, true));
+            };
+            if let Some(pos) = chunk.iter().position(|&b| b == 0) {
+                out.extend_from_slice(&chunk[..pos]);
+                return Ok(out);
+            }
+            out.extend_from_slice(chunk);
+            a = a.wrapping_add(n as u64);
+        }
+        Ok(out)
+    }
+
+    /// Atomic read-modify-write of an aligned word (AMOs, futexes): needs
+    /// WRITE (and faults as a write). `f` returns the new value or None to
+    /// leave memory unchanged. Returns the old value.
+    pub fn rmw_u32(
+        &mut self,
+        addr: u64,
+        f: impl FnOnce(u32) -> Option<u32>,
+    ) -> Result<u32, MemFault> {
+        let d = self.rmw_slice::<4>(addr)?;
+        let old = u32::from_le_bytes(*d);
+        if let Some(new) = f(old) {
+            *d = new.to_le_bytes();
+        }
+        Ok(old)
+    }
+
+    /// 64-bit version of [`AddressSpace::rmw_u32`].
+    pub fn rmw_u64(
+        &mut self,
+        addr: u64,
+        f: impl FnOnce(u64) -> Option<u64>,
+    ) -> Result<u64, MemFault> {
+        let d = self.rmw_slice::<8>(addr)?;
+        let old = u64::from_le_bytes(*d);
+        if let Some(new) = f(old) {
+            *d = new.to_le_bytes();
+        }
+        Ok(old)
+    }
+
+    #[inline]
+    fn rmw_slice<const N: usize>(&mut self, addr: u64) -> Result<&mut [u8; N], MemFault> {
+        if !addr.is_multiple_of(N as u64) {
+            // Misaligned atomics fault (Linux gives SIGBUS; see module docs).
+            return Err(Self::fault(addr, AccessKind::Write, false));
+        }
+        let vpn = vpn_of(addr);
+        let e = self.tlb_w[vpn as usize & TLB_MASK];
+        let slot = if e.vpn == vpn {
+            e.slot
+        } else {
+            self.fill_write(addr, true)?
+        };
+        let bad = Self::fault(addr, AccessKind::Write, true);
+        let unique = self
+            .slots
+            .get_mut(slot as usize)
+            .is_some_and(|p| Rc::get_mut(p).is_some());
+        let slot = if unique {
+            slot
+        } else {
+            // Shared after all (should not happen): take the slow path.
+            self.fill_write(addr, true)?
+        };
+        self.slots
+            .get_mut(slot as usize)
+            .and_then(Rc::get_mut)
+            .and_then(|p| p.bytes.get_mut(off_of(addr)..))
+            .and_then(|s| s.first_chunk_mut::<N>())
+            .ok_or(bad)
+    }
+
+    /// Instruction fetch of a halfword (needs EXEC). Used by the decoder.
+    pub(crate) fn fetch_u16(&mut self, addr: u64) -> Result<u16, MemFault> {
+        let slot = self.fill_read(addr, Prot::EXEC, AccessKind::Exec)?;
+        let off = off_of(addr);
+        self.slots
+            .get(slot as usize)
+            .and_then(|p| p.bytes.get(off..off + 2))
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+            .ok_or_else(|| Self::fault(addr, AccessKind::Exec, true))
+    }
+
+    /// Raw instruction bits at `pc` ignoring protection (for reporting), or 0.
+    pub(crate) fn peek_insn(&mut self, pc: u64) -> u32 {
+        let mut b = [0u8; 4];
+        if self.read_force(pc, &mut b[..2]).is_err() {
+            return 0;
+        }
+        if b[0] & 3 == 3 && self.read_force(pc.wrapping_add(2), &mut b[2..]).is_err() {
+            return 0;
+        }
+        if b[0] & 3 == 3 {
+            u32::from_le_bytes(b)
+        } else {
+            u16::from_le_bytes([b[0], b[1]]) as u32
+        }
+    }
+
+    /// Copy-on-write duplicate for fork(). Decoded code is not shared.
+    pub fn fork(&mut self) -> AddressSpace {
+        // Our write entries point at pages that are now shared.
+        self.flush_tlb();
+        AddressSpace {
+            budget: self.budget.clone(),
+            regions: self.regions.clone(),
+            map: self.map.clone(),
+            slots: self.slots.clone(),
+            free: self.free.clone(),
+            tlb_r: vec![TLB_EMPTY; TLB_SIZE].into_boxed_slice(),
+            tlb_w: vec![TLB_EMPTY; TLB_SIZE].into_boxed_slice(),
+            code: CodeCache::new(),
+            code_written: false,
+            oom: false,
+            mmap_base: self.mmap_base,
+        }
+    }
+
+    /// Bytes of guest memory in use by this space (pages shared with a fork
+    /// count in both, like RSS).
+    pub fn resident_bytes(&self) -> u64 {
+        self.map.len() as u64 * PAGE_SIZE
+    }
+
+    /// Forget decoded instructions for [addr, addr+len) (riscv_flush_icache).
+    /// Not needed for correctness — stores already invalidate — but cheap.
+    pub fn invalidate_code(&mut self, addr: u64, len: u64) {
+        if let Some((s, e)) = page_range(addr, len) {
+            self.code.invalidate_range(s, e);
+        }
+    }
+
+    /// Forget all decoded instructions (fence.i).
+    pub fn flush_code(&mut self) {
+        self.code.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use crate::host::RootfsSource;
 use crate::kernel::errno::{Errno, KResult};
-pub use inode::{Device, FileData, Ino, Inode, NodeKind};
 use inode::*;
+pub use inode::{Device, FileData, Ino, Inode, NodeKind};
 
 pub const ROOT_INO: Ino = 1;
 const MAX_SYMLINKS: u32 = 40;
@@ -170,7 +170,10 @@ impl Vfs {
         }
         let mut dir = if path[0] == b'/' { ROOT_INO } else { cwd };
         let mut cur = dir;
-        let comps: Vec<&[u8]> = path.split(|&c| c == b'/').filter(|c| !c.is_empty()).collect();
+        let comps: Vec<&[u8]> = path
+            .split(|&c| c == b'/')
+            .filter(|c| !c.is_empty())
+            .collect();
         let trailing_slash = path.ends_with(b"/");
         for (i, comp) in comps.iter().enumerate() {
             let last = i + 1 == comps.len();
@@ -373,19 +376,28 @@ mod tests {
     fn vfs() -> Vfs {
         let mut v = Vfs::new(Box::new(BytesRootfs(Vec::new())));
         v.mkdir_p(b"/usr/bin", 0o755).unwrap();
-        v.put_file(b"/usr/bin/hello", b"hi".to_vec(), 0o755).unwrap();
+        v.put_file(b"/usr/bin/hello", b"hi".to_vec(), 0o755)
+            .unwrap();
         let usr = v.resolve(ROOT_INO, b"/usr", true).unwrap().ino;
-        v.create(usr, b"link", Inode {
-            kind: NodeKind::Symlink(b"bin/hello".to_vec()),
-            mode: S_IFLNK | 0o777,
-            ..new_dir(0)
-        })
+        v.create(
+            usr,
+            b"link",
+            Inode {
+                kind: NodeKind::Symlink(b"bin/hello".to_vec()),
+                mode: S_IFLNK | 0o777,
+                ..new_dir(0)
+            },
+        )
         .unwrap();
-        v.create(ROOT_INO, b"loop", Inode {
-            kind: NodeKind::Symlink(b"/loop".to_vec()),
-            mode: S_IFLNK | 0o777,
-            ..new_dir(0)
-        })
+        v.create(
+            ROOT_INO,
+            b"loop",
+            Inode {
+                kind: NodeKind::Symlink(b"/loop".to_vec()),
+                mode: S_IFLNK | 0o777,
+                ..new_dir(0)
+            },
+        )
         .unwrap();
         v
     }
@@ -393,16 +405,32 @@ mod tests {
     #[test]
     fn resolves_paths_dots_and_symlinks() {
         let v = vfs();
-        let f = v.resolve(ROOT_INO, b"/usr/bin/../bin/./hello", true).unwrap().ino;
+        let f = v
+            .resolve(ROOT_INO, b"/usr/bin/../bin/./hello", true)
+            .unwrap()
+            .ino;
         assert_eq!(v.read_all(f).unwrap(), b"hi");
         let l = v.resolve(ROOT_INO, b"/usr/link", true).unwrap().ino;
         assert_eq!(l, f);
         let nl = v.resolve(ROOT_INO, b"/usr/link", false).unwrap().ino;
         assert_ne!(nl, f);
-        assert_eq!(v.resolve(ROOT_INO, b"/loop", true).err(), Some(Errno::ELOOP));
-        assert_eq!(v.resolve(ROOT_INO, b"/usr/bin/hello/x", true).err(), Some(Errno::ENOTDIR));
-        assert_eq!(v.resolve(ROOT_INO, b"/nope", true).err(), Some(Errno::ENOENT));
-        assert_eq!(v.path_of(v.resolve(ROOT_INO, b"/usr/bin", true).unwrap().ino).unwrap(), b"/usr/bin");
+        assert_eq!(
+            v.resolve(ROOT_INO, b"/loop", true).err(),
+            Some(Errno::ELOOP)
+        );
+        assert_eq!(
+            v.resolve(ROOT_INO, b"/usr/bin/hello/x", true).err(),
+            Some(Errno::ENOTDIR)
+        );
+        assert_eq!(
+            v.resolve(ROOT_INO, b"/nope", true).err(),
+            Some(Errno::ENOENT)
+        );
+        assert_eq!(
+            v.path_of(v.resolve(ROOT_INO, b"/usr/bin", true).unwrap().ino)
+                .unwrap(),
+            b"/usr/bin"
+        );
     }
 
     #[test]

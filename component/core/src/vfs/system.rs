@@ -39,18 +39,31 @@ pub fn install(vfs: &mut Vfs, hostname: &str) -> KResult<()> {
         }
         vfs.create(dev, name, device(d, mode))?;
     }
-    for (name, mode) in [(&b"tmp"[..], 0o1777), (b"proc", 0o555), (b"root", 0o700), (b"etc", 0o755)] {
+    for (name, mode) in [
+        (&b"tmp"[..], 0o1777),
+        (b"proc", 0o555),
+        (b"root", 0o700),
+        (b"etc", 0o755),
+    ] {
         if vfs.resolve(ROOT_INO, name, true).is_err() {
             vfs.create(ROOT_INO, name, new_dir(mode))?;
         }
     }
-    vfs.put_file(b"/etc/hostname", format!("{hostname}\n").into_bytes(), 0o644)?;
+    vfs.put_file(
+        b"/etc/hostname",
+        format!("{hostname}\n").into_bytes(),
+        0o644,
+    )?;
     vfs.put_file(
         b"/etc/hosts",
         format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname}\n")
             .into_bytes(),
         0o644,
     )?;
-    vfs.put_file(b"/etc/resolv.conf", b"nameserver 127.0.0.53\noptions edns0\n".to_vec(), 0o644)?;
+    vfs.put_file(
+        b"/etc/resolv.conf",
+        b"nameserver 127.0.0.53\noptions edns0\n".to_vec(),
+        0o644,
+    )?;
     Ok(())
 }

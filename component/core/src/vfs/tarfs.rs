@@ -89,7 +89,13 @@ fn looks_like_tar(src: &dyn RootfsSource) -> Result<(), TarError> {
     let sum: u32 = h
         .iter()
         .enumerate()
-        .map(|(i, &b)| if (148..156).contains(&i) { b' ' as u32 } else { b as u32 })
+        .map(|(i, &b)| {
+            if (148..156).contains(&i) {
+                b' ' as u32
+            } else {
+                b as u32
+            }
+        })
         .sum();
     if sum != stored {
         return Err(TarError::NotTar);
@@ -144,9 +150,10 @@ fn read_entries(src: &dyn RootfsSource) -> Result<Vec<Entry>, TarError> {
         buf_at: 0,
     };
     let mut archive = tar::Archive::new(reader);
-    let iter = archive
-        .entries_with_seek()
-        .map_err(|e| TarError::Damaged { index: 0, source: e })?;
+    let iter = archive.entries_with_seek().map_err(|e| TarError::Damaged {
+        index: 0,
+        source: e,
+    })?;
     let mut out = Vec::new();
     for (index, entry) in iter.enumerate() {
         let entry = entry.map_err(|source| TarError::Damaged { index, source })?;
@@ -284,7 +291,10 @@ mod tests {
         let mut vfs = Vfs::new(Box::new(BytesRootfs(img)));
         index_tar(&mut vfs).unwrap();
         let i = vfs.resolve(ROOT_INO, b"/bin/hello", true).unwrap().ino;
-        assert!(matches!(vfs.node(i).unwrap().kind, NodeKind::File(FileData::Image { .. })));
+        assert!(matches!(
+            vfs.node(i).unwrap().kind,
+            NodeKind::File(FileData::Image { .. })
+        ));
         assert_eq!(vfs.read_all(i).unwrap(), b"HELLO");
         let j = vfs.resolve(ROOT_INO, b"/etc/os-release", true).unwrap().ino;
         assert_eq!(vfs.read_all(j).unwrap(), b"ID=x\n");

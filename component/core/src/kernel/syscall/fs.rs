@@ -34,7 +34,13 @@ fn dir_of(k: &Kernel, pid: Pid, dirfd: i32) -> KResult<Ino> {
 }
 
 /// Resolve `path` for a `*at` call, honouring AT_EMPTY_PATH.
-fn lookup_at(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32) -> Result<Lookup, SysError> {
+fn lookup_at(
+    k: &mut Kernel,
+    pid: Pid,
+    dirfd: i32,
+    path: u64,
+    flags: u32,
+) -> Result<Lookup, SysError> {
     let path = read_path(k, pid, path)?;
     if path.is_empty() {
         if flags & AT_EMPTY_PATH == 0 {
@@ -42,7 +48,10 @@ fn lookup_at(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32) -> Res
         }
         let p = k.procs.get(&pid).ok_or(Errno::ESRCH)?;
         if dirfd == AT_FDCWD {
-            return Ok(Lookup { ino: p.cwd, parent: p.cwd });
+            return Ok(Lookup {
+                ino: p.cwd,
+                parent: p.cwd,
+            });
         }
         let f = p.fds.file(dirfd)?;
         let f = f.borrow();
@@ -52,7 +61,8 @@ fn lookup_at(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32) -> Res
         };
     }
     let base = dir_of(k, pid, dirfd)?;
-    Ok(k.vfs.resolve(base, &path, flags & AT_SYMLINK_NOFOLLOW == 0)?)
+    Ok(k.vfs
+        .resolve(base, &path, flags & AT_SYMLINK_NOFOLLOW == 0)?)
 }
 
 pub fn getcwd(k: &mut Kernel, pid: Pid, buf: u64, size: u64) -> SysResult {
@@ -196,7 +206,11 @@ pub fn openat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32, mode:
             if path.ends_with(b"/") {
                 return Err(Errno::EISDIR.into());
             }
-            k.vfs.create(dir, name, new_file(FileData::Mem(Vec::new()), mode & !umask))?
+            k.vfs.create(
+                dir,
+                name,
+                new_file(FileData::Mem(Vec::new()), mode & !umask),
+            )?
         }
         Err(e) => return Err(e.into()),
     };
@@ -218,7 +232,11 @@ pub fn openat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32, mode:
     if flags & O_TRUNC != 0 && acc != 0 && matches!(node.kind, NodeKind::File(_)) {
         k.vfs.node_mut(ino)?.kind = NodeKind::File(FileData::Mem(Vec::new()));
     }
-    let file = OpenFile::new(FileKind::Node(ino), flags & !(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC), path);
+    let file = OpenFile::new(
+        FileKind::Node(ino),
+        flags & !(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC),
+        path,
+    );
     let fd = proc_mut(k, pid)?.fds.insert(file, flags & O_CLOEXEC != 0)?;
     Ok(fd as u64)
 }
@@ -327,7 +345,12 @@ pub fn lseek(k: &mut Kernel, pid: Pid, fd: i32, off: i64, whence: u32) -> SysRes
 
 /// Read from an open file into a kernel buffer. `at` is a positional
 /// offset (pread) or None to use and advance the file offset.
-fn read_file(k: &mut Kernel, file: &FileRef, len: usize, at: Option<u64>) -> Result<Vec<u8>, SysError> {
+fn read_file(
+    k: &mut Kernel,
+    file: &FileRef,
+    len: usize,
+    at: Option<u64>,
+) -> Result<Vec<u8>, SysError> {
     let (kind_ino, flags, offset) = {
         let f = file.borrow();
         if !f.readable() {
@@ -389,14 +412,17 @@ fn write_file(k: &mut Kernel, file: &FileRef, data: &[u8], at: Option<u64>) -> S
         match f.kind {
             FileKind::Stdio(s) => {
                 drop(f);
-                k.host.write_output(if s == Stdio::Err { 2 } else { 1 }, data);
+                k.host
+                    .write_output(if s == Stdio::Err { 2 } else { 1 }, data);
                 return Ok(data.len() as u64);
             }
             FileKind::Node(i) => (i, f.flags, at.unwrap_or(f.offset)),
         }
     };
     match &k.vfs.node(ino)?.kind {
-        NodeKind::Device(Device::Null | Device::Zero | Device::Random) => return Ok(data.len() as u64),
+        NodeKind::Device(Device::Null | Device::Zero | Device::Random) => {
+            return Ok(data.len() as u64)
+        }
         NodeKind::Device(Device::Full) => return Err(Errno::ENOSPC.into()),
         NodeKind::Device(Device::Tty) => {
             k.host.write_output(1, data);
@@ -499,7 +525,14 @@ pub fn readv(k: &mut Kernel, pid: Pid, fd: i32, iov: u64, cnt: u64) -> SysResult
     Ok(data.len() as u64)
 }
 
-pub fn readlinkat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, buf: u64, size: u64) -> SysResult {
+pub fn readlinkat(
+    k: &mut Kernel,
+    pid: Pid,
+    dirfd: i32,
+    path: u64,
+    buf: u64,
+    size: u64,
+) -> SysResult {
     let p = read_path(k, pid, path)?;
     let target = if p == b"/proc/self/exe" {
         k.procs.get(&pid).ok_or(Errno::ESRCH)?.exe.clone()
@@ -545,7 +578,11 @@ fn stat_of(k: &Kernel, kind: &FileKind) -> KResult<Stat> {
         }
         FileKind::Stdio(_) => Ok(Stat {
             ino: 3,
-            mode: if k.stdio_is_tty { S_IFCHR | 0o620 } else { S_IFIFO | 0o600 },
+            mode: if k.stdio_is_tty {
+                S_IFCHR | 0o620
+            } else {
+                S_IFIFO | 0o600
+            },
             nlink: 1,
             uid: 0,
             gid: 0,
@@ -559,7 +596,11 @@ fn stat_of(k: &Kernel, kind: &FileKind) -> KResult<Stat> {
 /// Encode the asm-generic `struct stat` (128 bytes).
 fn encode_stat(s: &Stat) -> [u8; 128] {
     let mut b = [0u8; 128];
-    let dev: u64 = if s.mode & S_IFMT == S_IFIFO { 0xc } else { 0x801 };
+    let dev: u64 = if s.mode & S_IFMT == S_IFIFO {
+        0xc
+    } else {
+        0x801
+    };
     b[0..8].copy_from_slice(&dev.to_le_bytes());
     b[8..16].copy_from_slice(&s.ino.to_le_bytes());
     b[16..20].copy_from_slice(&s.mode.to_le_bytes());
@@ -593,7 +634,14 @@ fn stat_at(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32) -> Resul
     Ok(stat_of(k, &FileKind::Node(l.ino))?)
 }
 
-pub fn newfstatat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, buf: u64, flags: u32) -> SysResult {
+pub fn newfstatat(
+    k: &mut Kernel,
+    pid: Pid,
+    dirfd: i32,
+    path: u64,
+    buf: u64,
+    flags: u32,
+) -> SysResult {
     let st = stat_at(k, pid, dirfd, path, flags)?;
     copy_out(k, pid, buf, &encode_stat(&st))?;
     Ok(0)

@@ -50,10 +50,15 @@ pub fn brk(k: &mut Kernel, pid: Pid, addr: u64) -> SysResult {
     let old_top = page_up(p.brk).unwrap_or(p.brk);
     let new_top = page_up(addr).unwrap_or(addr);
     if new_top > old_top {
-        if !p.mm.is_mapped(old_top, 0) && p.mm.find_free(old_top, new_top - old_top) != Some(old_top) {
+        if !p.mm.is_mapped(old_top, 0)
+            && p.mm.find_free(old_top, new_top - old_top) != Some(old_top)
+        {
             return Ok(p.brk);
         }
-        if p.mm.map_anon(old_top, new_top - old_top, Prot::READ | Prot::WRITE).is_err() {
+        if p.mm
+            .map_anon(old_top, new_top - old_top, Prot::READ | Prot::WRITE)
+            .is_err()
+        {
             return Ok(p.brk);
         }
     } else if new_top < old_top {
@@ -64,11 +69,22 @@ pub fn brk(k: &mut Kernel, pid: Pid, addr: u64) -> SysResult {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub fn mmap(k: &mut Kernel, pid: Pid, addr: u64, len: u64, prot: u32, flags: u32, fd: i32, off: u64) -> SysResult {
+pub fn mmap(
+    k: &mut Kernel,
+    pid: Pid,
+    addr: u64,
+    len: u64,
+    prot: u32,
+    flags: u32,
+    fd: i32,
+    off: u64,
+) -> SysResult {
     if len == 0 || off % PAGE_SIZE != 0 || flags & (MAP_SHARED | MAP_PRIVATE) == 0 {
         return Err(Errno::EINVAL.into());
     }
-    let len = page_up(len).filter(|&l| l < TASK_SIZE).ok_or(Errno::ENOMEM)?;
+    let len = page_up(len)
+        .filter(|&l| l < TASK_SIZE)
+        .ok_or(Errno::ENOMEM)?;
     // File contents for a file mapping (a private copy; MAP_SHARED files
     // are copies too until writes need to reach the file).
     let data = if flags & MAP_ANONYMOUS == 0 {
@@ -109,7 +125,8 @@ pub fn mmap(k: &mut Kernel, pid: Pid, addr: u64, len: u64, prot: u32, flags: u32
         let hint = addr & !(PAGE_SIZE - 1);
         p.mm.find_free(hint, len).ok_or(Errno::ENOMEM)?
     };
-    p.mm.map_anon(start, len, Prot::READ | Prot::WRITE).map_err(mm_err)?;
+    p.mm.map_anon(start, len, Prot::READ | Prot::WRITE)
+        .map_err(mm_err)?;
     if let Some(d) = data {
         if p.mm.write_force(start, &d).is_err() {
             return Err(Errno::ENOMEM.into());
@@ -124,7 +141,11 @@ pub fn munmap(k: &mut Kernel, pid: Pid, addr: u64, len: u64) -> SysResult {
         return Err(Errno::EINVAL.into());
     }
     let len = page_up(len).ok_or(Errno::EINVAL)?;
-    k.procs.get_mut(&pid).ok_or(Errno::ESRCH)?.mm.unmap(addr, len);
+    k.procs
+        .get_mut(&pid)
+        .ok_or(Errno::ESRCH)?
+        .mm
+        .unmap(addr, len);
     Ok(0)
 }
 
@@ -139,4 +160,63 @@ pub fn mprotect(k: &mut Kernel, pid: Pid, addr: u64, len: u64, prot: u32) -> Sys
     }
     p.mm.protect(addr, len, prot_of(prot)).map_err(mm_err)?;
     Ok(0)
+}
+
+const MREMAP_MAYMOVE: u32 = 1;
+const MREMAP_FIXED: u32 = 2;
+
+pub fn mremap(
+    k: &mut Kernel,
+    pid: Pid,
+    old: u64,
+    old_len: u64,
+    new_len: u64,
+    flags: u32,
+    new_addr: u64,
+) -> SysResult {
+    if old % PAGE_SIZE != 0 || new_len == 0 || flags & !(MREMAP_MAYMOVE | MREMAP_FIXED) != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    let old_len = page_up(old_len).ok_or(Errno::EINVAL)?;
+    let new_len = page_up(new_len)
+        .filter(|&l| l < TASK_SIZE)
+        .ok_or(Errno::ENOMEM)?;
+    let p = k.procs.get_mut(&pid).ok_or(Errno::ESRCH)?;
+    if !p.mm.is_mapped(old, old_len) {
+        return Err(Errno::EFAULT.into());
+    }
+    let prot = p.mm.prot_at(old).unwrap_or(Prot::READ | Prot::WRITE);
+    if flags & MREMAP_FIXED == 0 {
+        if new_len <= old_len {
+            p.mm.unmap(old + new_len, old_len - new_len);
+            return Ok(old);
+        }
+        let tail = old + old_len;
+        let grow = new_len - old_len;
+        let free_after = (0..grow / PAGE_SIZE).all(|i| !p.mm.is_mapped(tail + i * PAGE_SIZE, 1));
+        if free_after && tail + grow <= TASK_SIZE {
+            p.mm.map_anon(tail, grow, prot).map_err(mm_err)?;
+            return Ok(old);
+        }
+        if flags & MREMAP_MAYMOVE == 0 {
+            return Err(Errno::ENOMEM.into());
+        }
+    }
+    let dest = if flags & MREMAP_FIXED != 0 {
+        if new_addr % PAGE_SIZE != 0 {
+            return Err(Errno::EINVAL.into());
+        }
+        new_addr
+    } else {
+        p.mm.find_free(0, new_len).ok_or(Errno::ENOMEM)?
+    };
+    let keep = old_len.min(new_len) as usize;
+    let mut data = vec![0u8; keep];
+    p.mm.read_force(old, &mut data).map_err(|_| Errno::EFAULT)?;
+    p.mm.map_anon(dest, new_len, Prot::READ | Prot::WRITE)
+        .map_err(mm_err)?;
+    p.mm.write_force(dest, &data).map_err(|_| Errno::ENOMEM)?;
+    p.mm.protect(dest, new_len, prot).map_err(mm_err)?;
+    p.mm.unmap(old, old_len);
+    Ok(dest)
 }

@@ -94,9 +94,19 @@ fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
         FSYNC | FDATASYNC => fs::fsync(k, pid, a[0] as i32),
         // memory
         BRK => mm::brk(k, pid, a[0]),
-        MMAP => mm::mmap(k, pid, a[0], a[1], a[2] as u32, a[3] as u32, a[4] as i32, a[5]),
+        MMAP => mm::mmap(
+            k,
+            pid,
+            a[0],
+            a[1],
+            a[2] as u32,
+            a[3] as u32,
+            a[4] as i32,
+            a[5],
+        ),
         MUNMAP => mm::munmap(k, pid, a[0], a[1]),
         MPROTECT => mm::mprotect(k, pid, a[0], a[1], a[2] as u32),
+        MREMAP => mm::mremap(k, pid, a[0], a[1], a[2], a[3] as u32, a[4]),
         MADVISE => Ok(0),
         // processes
         EXIT => proc::exit(k, tid, a[0] as i32),
@@ -134,7 +144,9 @@ fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
 }
 
 fn trace(k: &mut Kernel, tid: Pid, nr: u64, a: &[u64; 6], r: &SysResult) {
-    let name = names::name(nr).map(str::to_string).unwrap_or_else(|| format!("syscall_{nr}"));
+    let name = names::name(nr)
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("syscall_{nr}"));
     let res = match r {
         Ok(v) => format!("{}", *v as i64),
         Err(SysError::Errno(e)) => format!("-{} (errno {})", e.0, e.0),

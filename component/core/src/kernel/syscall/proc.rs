@@ -6,7 +6,11 @@ use crate::kernel::{Kernel, Pid, TaskState};
 
 pub fn exit(k: &mut Kernel, tid: Pid, code: i32) -> SysResult {
     let pid = k.pid_of(tid);
-    let others = k.tasks.values().filter(|t| t.pid == pid && t.tid != tid).count();
+    let others = k
+        .tasks
+        .values()
+        .filter(|t| t.pid == pid && t.tid != tid)
+        .count();
     if others == 0 {
         return exit_group(k, pid, code);
     }
@@ -57,7 +61,14 @@ const RLIMIT_STACK: u32 = 3;
 const RLIMIT_NOFILE: u32 = 7;
 const RLIM_INFINITY: u64 = u64::MAX;
 
-pub fn prlimit64(k: &mut Kernel, pid: Pid, target: i32, res: u32, _new: u64, old: u64) -> SysResult {
+pub fn prlimit64(
+    k: &mut Kernel,
+    pid: Pid,
+    target: i32,
+    res: u32,
+    _new: u64,
+    old: u64,
+) -> SysResult {
     if target != 0 && target != pid {
         return Err(Errno::ESRCH.into());
     }

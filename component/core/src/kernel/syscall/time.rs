@@ -55,7 +55,9 @@ fn read_timespec(k: &mut Kernel, pid: Pid, addr: u64) -> Result<u64, SysError> {
     if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
         return Err(Errno::EINVAL.into());
     }
-    Ok((sec as u64).saturating_mul(1_000_000_000).saturating_add(nsec as u64))
+    Ok((sec as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(nsec as u64))
 }
 
 /// Block until `deadline` (monotonic ns). The restarted ecall finds the
