@@ -2,22 +2,27 @@
 //!
 //! A block starts at a guest pc and runs to the first terminator (branch,
 //! jump, system instruction), the end of its page, or `MAX_BLOCK`
-//! instructions. Blocks are indexed per page (so a page can be invalidated
-//! at once) and fronted by a direct-mapped jump cache keyed by pc. A block
-//! whose last instruction straddles into the next page is registered in both
-//! pages.
+//! instructions. Blocks live in an arena and are named by `u32` indices, so
+//! the executor can hold the cache immutably while it mutates page memory,
+//! and each block caches the indices of its successors (taken / fall-through)
+//! to chain blocks without a lookup. A cached index is only trusted if that
+//! block's `pc` still matches the target (freed blocks get an impossible,
+//! odd pc), so invalidation never has to find the links that point at a block.
+//! Blocks are indexed per page for invalidation; a block whose last
+//! instruction straddles into the next page is registered in both pages.
 
 use std::cell::Cell;
-use std::rc::Rc;
 
 use super::decode::{decode32, expand_compressed, Op, K};
-use crate::mm::{AddressSpace, MemFault, VpnMap, PAGE_SHIFT, PAGE_SIZE};
+use crate::mm::{AddressSpace, Mem, MemFault, VpnMap, PAGE_SHIFT, PAGE_SIZE};
 
 pub(crate) const MAX_BLOCK: usize = 128;
 const JC_BITS: u32 = 12;
 const JC_SIZE: usize = 1 << JC_BITS;
 /// Flush everything when this many ops are cached (bounds host memory).
 const MAX_CACHED_OPS: usize = 2 << 20;
+/// The pc of dead blocks: odd, so it never matches a real pc.
+const DEAD_PC: u64 = 1;
 
 pub(crate) struct Block {
     pub pc: u64,
@@ -25,21 +30,32 @@ pub(crate) struct Block {
     pub end: u64,
     /// Guest instructions in the block (fused pairs count as two).
     pub n: u64,
-    pub valid: Cell<bool>,
     pub ops: Box<[Op]>,
+    /// Cached successor block indices: [taken/jump target, fall-through].
+    pub next: [Cell<u32>; 2],
 }
 
-#[derive(Default)]
-struct CodePage {
-    blocks: VpnMap<Rc<Block>>,
-    /// Blocks from the previous page that straddle into this one.
-    foreign: Vec<Rc<Block>>,
+impl Block {
+    fn dead() -> Block {
+        Block {
+            pc: DEAD_PC,
+            end: DEAD_PC,
+            n: 0,
+            ops: Box::new([]),
+            next: [Cell::new(0), Cell::new(0)],
+        }
+    }
 }
 
 /// Decoded code of one address space.
 pub struct CodeCache {
-    jc: Box<[Option<Rc<Block>>]>,
-    pages: VpnMap<CodePage>,
+    /// Arena; index 0 is a permanently dead sentinel.
+    blocks: Vec<Block>,
+    free: Vec<u32>,
+    by_pc: VpnMap<u32>,
+    /// Page number -> (block, its pc) of blocks with bytes in that page.
+    pages: VpnMap<Vec<(u32, u64)>>,
+    jc: Box<[Cell<u32>]>,
     ops: usize,
 }
 
@@ -52,71 +68,103 @@ impl Default for CodeCache {
 impl CodeCache {
     pub fn new() -> Self {
         CodeCache {
-            jc: vec![None; JC_SIZE].into_boxed_slice(),
+            blocks: vec![Block::dead()],
+            free: Vec::new(),
+            by_pc: VpnMap::default(),
             pages: VpnMap::default(),
+            jc: (0..JC_SIZE).map(|_| Cell::new(0)).collect(),
             ops: 0,
         }
     }
 
     #[inline(always)]
-    fn jc_index(pc: u64) -> usize {
-        ((pc >> 1) as usize) & (JC_SIZE - 1)
+    fn jc_slot(&self, pc: u64) -> &Cell<u32> {
+        let i = ((pc >> 1) as usize) & (JC_SIZE - 1);
+        match self.jc.get(i) {
+            Some(c) => c,
+            None => &self.jc[0],
+        }
     }
 
     #[inline(always)]
-    pub(crate) fn lookup(&mut self, pc: u64) -> Option<Rc<Block>> {
-        if let Some(b) = &self.jc[Self::jc_index(pc)] {
-            if b.pc == pc && b.valid.get() {
-                return Some(b.clone());
-            }
+    pub(crate) fn block(&self, idx: u32) -> &Block {
+        match self.blocks.get(idx as usize) {
+            Some(b) => b,
+            None => &self.blocks[0],
         }
-        let b = self
-            .pages
-            .get(&(pc >> PAGE_SHIFT))?
-            .blocks
-            .get(&pc)
-            .filter(|b| b.valid.get())?
-            .clone();
-        self.jc[Self::jc_index(pc)] = Some(b.clone());
-        Some(b)
     }
 
-    pub(crate) fn has_page(&self, vpn: u64) -> bool {
-        self.pages.contains_key(&vpn)
+    /// The live block starting at `pc`, if any.
+    #[inline(always)]
+    pub(crate) fn lookup(&self, pc: u64) -> Option<u32> {
+        let slot = self.jc_slot(pc);
+        let i = slot.get();
+        if self.block(i).pc == pc {
+            return Some(i);
+        }
+        let i = *self.by_pc.get(&pc)?;
+        slot.set(i);
+        Some(i)
     }
 
-    fn insert(&mut self, b: Rc<Block>) {
+    fn insert(&mut self, b: Block, m: &mut Mem) -> u32 {
         if self.ops + b.ops.len() > MAX_CACHED_OPS {
-            self.clear();
+            self.clear(m);
         }
         self.ops += b.ops.len();
-        let first = b.pc >> PAGE_SHIFT;
-        let last = (b.end - 1) >> PAGE_SHIFT;
-        if last != first {
-            self.pages.entry(last).or_default().foreign.push(b.clone());
+        let (pc, first, last) = (b.pc, b.pc >> PAGE_SHIFT, (b.end - 1) >> PAGE_SHIFT);
+        let idx = match self.free.pop() {
+            Some(i) => {
+                if let Some(slot) = self.blocks.get_mut(i as usize) {
+                    *slot = b;
+                }
+                i
+            }
+            None => {
+                self.blocks.push(b);
+                (self.blocks.len() - 1) as u32
+            }
+        };
+        self.by_pc.insert(pc, idx);
+        for vpn in [first, last] {
+            self.pages.entry(vpn).or_default().push((idx, pc));
+            m.mark_code_page(vpn);
+            if first == last {
+                break;
+            }
         }
-        self.jc[Self::jc_index(b.pc)] = Some(b.clone());
-        self.pages.entry(first).or_default().blocks.insert(b.pc, b);
+        self.jc_slot(pc).set(idx);
+        idx
     }
 
-    pub(crate) fn invalidate_page(&mut self, vpn: u64) {
-        if let Some(cp) = self.pages.remove(&vpn) {
-            for b in cp.blocks.values().chain(cp.foreign.iter()) {
-                b.valid.set(false);
-                self.ops = self.ops.saturating_sub(b.ops.len());
+    pub(crate) fn invalidate_page(&mut self, vpn: u64, m: &mut Mem) {
+        m.unmark_code_page(vpn);
+        let Some(list) = self.pages.remove(&vpn) else {
+            return;
+        };
+        for (idx, pc) in list {
+            let Some(b) = self.blocks.get_mut(idx as usize) else {
+                continue;
+            };
+            if b.pc != pc || idx == 0 {
+                continue;
+            }
+            self.ops = self.ops.saturating_sub(b.ops.len());
+            *b = Block::dead();
+            self.free.push(idx);
+            if self.by_pc.get(&pc) == Some(&idx) {
+                self.by_pc.remove(&pc);
             }
         }
     }
 
-    pub(crate) fn invalidate_range(&mut self, s: u64, e: u64) {
+    pub(crate) fn invalidate_range(&mut self, s: u64, e: u64, m: &mut Mem) {
         if self.pages.is_empty() {
             return;
         }
-        // Include the page before: its blocks may straddle into the range.
-        let s = s.saturating_sub(1);
         if e - s <= self.pages.len() as u64 {
             for vpn in s..e {
-                self.invalidate_page(vpn);
+                self.invalidate_page(vpn, m);
             }
         } else {
             let victims: Vec<u64> = self
@@ -126,25 +174,27 @@ impl CodeCache {
                 .filter(|&v| v >= s && v < e)
                 .collect();
             for vpn in victims {
-                self.invalidate_page(vpn);
+                self.invalidate_page(vpn, m);
             }
         }
     }
 
-    pub(crate) fn clear(&mut self) {
-        for cp in self.pages.values() {
-            for b in cp.blocks.values() {
-                b.valid.set(false);
-            }
-        }
+    pub(crate) fn clear(&mut self, m: &mut Mem) {
+        m.clear_code_pages();
+        self.blocks.truncate(1);
+        self.free.clear();
+        self.by_pc.clear();
         self.pages.clear();
-        self.jc.fill(None);
+        for c in self.jc.iter() {
+            c.set(0);
+        }
         self.ops = 0;
     }
 }
 
-/// Decode the block at `pc` and add it to the cache.
-pub(crate) fn build_block(mem: &mut AddressSpace, pc: u64) -> Result<Rc<Block>, MemFault> {
+/// Decode the block at `pc` and add it to the cache; returns its index.
+pub(crate) fn build_block(space: &mut AddressSpace, pc: u64) -> Result<u32, MemFault> {
+    let mem = &mut space.m;
     let page_end = (pc | (PAGE_SIZE - 1)).wrapping_add(1);
     let mut ops: Vec<Op> = Vec::with_capacity(16);
     let mut cur = pc;
@@ -179,17 +229,14 @@ pub(crate) fn build_block(mem: &mut AddressSpace, pc: u64) -> Result<Rc<Block>, 
             break;
         }
     }
-    let block = Rc::new(Block {
+    let block = Block {
         pc,
         end: cur,
         n: n as u64,
-        valid: Cell::new(true),
         ops: ops.into_boxed_slice(),
-    });
-    mem.protect_code_page(pc >> PAGE_SHIFT);
-    mem.protect_code_page((cur.wrapping_sub(1)) >> PAGE_SHIFT);
-    mem.code.insert(block.clone());
-    Ok(block)
+        next: [Cell::new(0), Cell::new(0)],
+    };
+    Ok(space.code.insert(block, &mut space.m))
 }
 
 /// Try to merge `op` into the last op of `ops` (lui/auipc + addi/addiw/jalr).

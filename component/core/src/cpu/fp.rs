@@ -490,7 +490,30 @@ fn order_key(f: Fmt, v: u64) -> i64 {
 }
 
 /// feq (quiet), flt/fle (signalling). Returns (result, flags).
+#[inline]
 pub fn compare(f: Fmt, a: u64, b: u64, op: Cmp) -> (bool, u32) {
+    // Without NaNs no flag can be raised and the host comparison is exact.
+    let (hx, hy) = if f.w == 64 {
+        (f64::from_bits(a), f64::from_bits(b))
+    } else {
+        (
+            f32::from_bits(a as u32) as f64,
+            f32::from_bits(b as u32) as f64,
+        )
+    };
+    if !hx.is_nan() && !hy.is_nan() {
+        let r = match op {
+            Cmp::Eq => hx == hy,
+            Cmp::Lt => hx < hy,
+            Cmp::Le => hx <= hy,
+        };
+        return (r, 0);
+    }
+    compare_nan(f, a, b, op)
+}
+
+#[cold]
+fn compare_nan(f: Fmt, a: u64, b: u64, op: Cmp) -> (bool, u32) {
     let x = unpack(f, a);
     let y = unpack(f, b);
     if is_nan(x.cls) || is_nan(y.cls) {
@@ -757,6 +780,51 @@ pub fn sqrt_s(a: u64, rm: u8, fcsr: &mut u32) -> u64 {
         }
     }
     let (r, fl) = sqrt(F32, a, rm);
+    *fcsr |= fl;
+    r
+}
+
+/// Fused multiply-add with the hardfloat fast path (binary64).
+#[inline]
+pub fn fma_d(a: u64, b: u64, c: u64, np: bool, nc: bool, rm: u8, fcsr: &mut u32) -> u64 {
+    if rm == RNE && *fcsr & NX != 0 {
+        let (x, y, z) = (f64::from_bits(a), f64::from_bits(b), f64::from_bits(c));
+        if zon64(x) && zon64(y) && zon64(z) {
+            let x = if np { -x } else { x };
+            let z = if nc { -z } else { z };
+            // fma is correctly rounded (IEEE), so RNE results are exact.
+            let r = x.mul_add(y, z);
+            if r.is_finite() && r.abs() > f64::MIN_POSITIVE {
+                return r.to_bits();
+            }
+        }
+    }
+    let (r, fl) = fma(F64, a, b, c, np, nc, rm);
+    *fcsr |= fl;
+    r
+}
+
+/// Fused multiply-add with the hardfloat fast path (binary32; the f64
+/// product of two singles is exact, so one f64 add would double-round:
+/// use the f32 fma).
+#[inline]
+pub fn fma_s(a: u64, b: u64, c: u64, np: bool, nc: bool, rm: u8, fcsr: &mut u32) -> u64 {
+    if rm == RNE && *fcsr & NX != 0 {
+        let (x, y, z) = (
+            f32::from_bits(a as u32),
+            f32::from_bits(b as u32),
+            f32::from_bits(c as u32),
+        );
+        if zon32(x) && zon32(y) && zon32(z) {
+            let x = if np { -x } else { x };
+            let z = if nc { -z } else { z };
+            let r = x.mul_add(y, z);
+            if r.is_finite() && r.abs() > f32::MIN_POSITIVE {
+                return r.to_bits() as u64;
+            }
+        }
+    }
+    let (r, fl) = fma(F32, a, b, c, np, nc, rm);
     *fcsr |= fl;
     r
 }

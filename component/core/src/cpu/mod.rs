@@ -25,7 +25,16 @@ pub use block::CodeCache;
 use decode::{CSR_CYCLE, CSR_FCSR, CSR_FFLAGS, CSR_FRM, CSR_INSTRET, CSR_TIME, K};
 use fp::{Bin, Cmp, F32, F64};
 
-use crate::mm::{AccessKind, AddressSpace, MemFault};
+use crate::mm::{AccessKind, AddressSpace, Mem, MemFault};
+
+/// How a run of chained blocks ended.
+enum Chain {
+    Exit(Exit),
+    /// Continue at `pc` after syncing the code cache (miss or code write).
+    Continue,
+    /// fence.i: drop all decoded code, then continue.
+    FlushCode,
+}
 
 /// Why [`Cpu::run`] returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,12 +148,12 @@ impl Cpu {
 
     /// Execute until an exit; at most about `budget` instructions (block
     /// granularity; at least one block runs).
-    pub fn run(&mut self, mem: &mut AddressSpace, budget: u64) -> Exit {
-        mem.code_written = false;
-        let mut done = 0u64;
+    pub fn run(&mut self, space: &mut AddressSpace, budget: u64) -> Exit {
+        let start = self.instret;
         loop {
-            let b = match mem.code.lookup(self.pc) {
-                Some(b) => b,
+            space.sync_code();
+            let idx = match space.code.lookup(self.pc) {
+                Some(i) => i,
                 None => {
                     if self.pc & 1 != 0 {
                         return Exit::Fault(MemFault {
@@ -153,17 +162,20 @@ impl Cpu {
                             unmapped: false,
                         });
                     }
-                    match block::build_block(mem, self.pc) {
-                        Ok(b) => b,
+                    match block::build_block(space, self.pc) {
+                        Ok(i) => i,
                         Err(f) => return Exit::Fault(f),
                     }
                 }
             };
-            if let Some(e) = self.exec(mem, &b) {
-                return e;
+            let used = self.instret.wrapping_sub(start);
+            let left = budget.saturating_sub(used).max(1);
+            match self.exec_chain(&mut space.m, &space.code, idx, left) {
+                Chain::Exit(e) => return e,
+                Chain::Continue => {}
+                Chain::FlushCode => space.flush_code(),
             }
-            done += b.n;
-            if done >= budget {
+            if self.instret.wrapping_sub(start) >= budget {
                 return Exit::Budget;
             }
         }
@@ -193,643 +205,707 @@ impl Cpu {
         }
     }
 
-    /// Execute one block. Returns None to continue at `self.pc`.
+    /// Execute blocks starting with `idx`, following cached links, until an
+    /// exit, a block that is not decoded yet, a write to decoded code, or
+    /// `budget` instructions. `self.pc`/`instret` are exact on return.
     #[inline(never)]
-    fn exec(&mut self, mem: &mut AddressSpace, b: &block::Block) -> Option<Exit> {
-        macro_rules! exit_at {
-            ($op:expr, $count:expr, $e:expr) => {{
-                self.pc = b.pc.wrapping_add($op.off as u64);
-                self.instret += $count;
-                return Some($e);
-            }};
-        }
-        macro_rules! fault {
-            ($op:expr, $f:expr) => {
-                exit_at!($op, $op.idx as u64, Exit::Fault($f))
-            };
-        }
-        macro_rules! illegal {
-            ($op:expr) => {{
-                let pc = b.pc.wrapping_add($op.off as u64);
-                let insn = mem.peek_insn(pc);
-                exit_at!($op, $op.idx as u64, Exit::Illegal { insn })
-            }};
-        }
-        macro_rules! end {
-            ($pc:expr) => {{
-                self.pc = $pc;
-                self.instret += b.n;
-                return None;
-            }};
-        }
-        for (i, op) in b.ops.iter().enumerate() {
-            let rd = op.rd as usize & 31;
-            let rs1 = op.rs1 as usize & 31;
-            let rs2 = op.rs2 as usize & 31;
-            let imm = op.imm as u64;
-            macro_rules! x {
-                ($v:expr) => {{
-                    let v: u64 = $v;
-                    self.x[rd] = v;
+    fn exec_chain(&mut self, m: &mut Mem, code: &CodeCache, mut idx: u32, budget: u64) -> Chain {
+        let mut done = 0u64;
+        'blocks: loop {
+            let b = code.block(idx);
+            macro_rules! exit_at {
+                ($op:expr, $count:expr, $e:expr) => {{
+                    self.pc = b.pc.wrapping_add($op.off as u64);
+                    self.instret += $count;
+                    return Chain::Exit($e);
                 }};
             }
-            // Write that may target x0 (ops with side effects).
-            macro_rules! xz {
-                ($v:expr) => {{
-                    let v: u64 = $v;
-                    self.x[rd] = v;
-                    self.x[0] = 0;
-                }};
-            }
-            macro_rules! a {
-                () => {
-                    self.x[rs1]
+            macro_rules! fault {
+                ($op:expr, $f:expr) => {
+                    exit_at!($op, $op.idx as u64, Exit::Fault($f))
                 };
             }
-            macro_rules! bb {
-                () => {
-                    self.x[rs2]
-                };
-            }
-            macro_rules! load {
-                ($m:ident, $conv:expr) => {{
-                    let addr = self.x[rs1].wrapping_add(imm);
-                    match mem.$m(addr) {
-                        Ok(v) => xz!($conv(v)),
-                        Err(f) => fault!(op, f),
-                    }
+            macro_rules! illegal {
+                ($op:expr) => {{
+                    let pc = b.pc.wrapping_add($op.off as u64);
+                    let insn = m.peek_insn(pc);
+                    exit_at!($op, $op.idx as u64, Exit::Illegal { insn })
                 }};
             }
-            // After anything that wrote memory: stop if code was modified.
-            macro_rules! smc_check {
-                () => {
-                    if mem.code_written {
-                        mem.code_written = false;
-                        let next = b.ops.get(i + 1);
-                        self.pc = next.map_or(b.end, |o| b.pc.wrapping_add(o.off as u64));
-                        self.instret += next.map_or(b.n, |o| o.idx as u64);
-                        return None;
+            // End of block: go to `$pc` via link slot `$k` (0 taken, 1 fall-through).
+            macro_rules! end {
+                ($pc:expr, $k:expr) => {{
+                    let target: u64 = $pc;
+                    self.pc = target;
+                    self.instret += b.n;
+                    done += b.n;
+                    if done >= budget {
+                        return Chain::Exit(Exit::Budget);
                     }
-                };
-            }
-            macro_rules! store {
-                ($m:ident, $v:expr) => {{
-                    let addr = self.x[rs1].wrapping_add(imm);
-                    match mem.$m(addr, $v) {
-                        Ok(()) => smc_check!(),
-                        Err(f) => fault!(op, f),
+                    let link = &b.next[$k];
+                    let n = link.get();
+                    if code.block(n).pc == target {
+                        idx = n;
+                        continue 'blocks;
                     }
-                }};
-            }
-            macro_rules! rm {
-                () => {{
-                    let r = op.aux >> 5;
-                    if r == 7 {
-                        let fr = ((self.fcsr >> 5) & 7) as u8;
-                        if fr > 4 {
-                            illegal!(op)
+                    match code.lookup(target) {
+                        Some(n) => {
+                            link.set(n);
+                            idx = n;
+                            continue 'blocks;
                         }
-                        fr
-                    } else {
-                        r
+                        None => return Chain::Continue,
                     }
                 }};
             }
-            macro_rules! flags {
-                ($e:expr) => {{
-                    let (v, fl) = $e;
-                    self.fcsr |= fl;
-                    v
-                }};
-            }
-            macro_rules! fs {
-                ($r:expr) => {
-                    unbox_s(self.f[$r])
-                };
-            }
-            macro_rules! amo {
-                ($w:ident, $conv:expr, $f:expr) => {{
-                    let addr = self.x[rs1];
-                    let src = self.x[rs2];
-                    match mem.$w(addr, |old| Some($f(old, src))) {
-                        Ok(old) => {
-                            xz!($conv(old));
-                            smc_check!();
-                        }
-                        Err(f) => fault!(op, f),
-                    }
-                }};
-            }
-            match op.k {
-                K::Nop => {}
-                K::Li => x!(imm),
-                K::Addi => x!(a!().wrapping_add(imm)),
-                K::Slti => x!(((a!() as i64) < op.imm) as u64),
-                K::Sltiu => x!((a!() < imm) as u64),
-                K::Xori => x!(a!() ^ imm),
-                K::Ori => x!(a!() | imm),
-                K::Andi => x!(a!() & imm),
-                K::Slli => x!(a!() << (imm & 63)),
-                K::Srli => x!(a!() >> (imm & 63)),
-                K::Srai => x!(((a!() as i64) >> (imm & 63)) as u64),
-                K::Addiw => x!(sext32(a!().wrapping_add(imm))),
-                K::Slliw => x!(sext32(((a!() as u32) << (imm & 31)) as u64)),
-                K::Srliw => x!(sext32(((a!() as u32) >> (imm & 31)) as u64)),
-                K::Sraiw => x!(((a!() as i32) >> (imm & 31)) as i64 as u64),
-                K::Add => x!(a!().wrapping_add(bb!())),
-                K::Sub => x!(a!().wrapping_sub(bb!())),
-                K::Sll => x!(a!() << (bb!() & 63)),
-                K::Slt => x!(((a!() as i64) < (bb!() as i64)) as u64),
-                K::Sltu => x!((a!() < bb!()) as u64),
-                K::Xor => x!(a!() ^ bb!()),
-                K::Srl => x!(a!() >> (bb!() & 63)),
-                K::Sra => x!(((a!() as i64) >> (bb!() & 63)) as u64),
-                K::Or => x!(a!() | bb!()),
-                K::And => x!(a!() & bb!()),
-                K::Addw => x!(sext32(a!().wrapping_add(bb!()))),
-                K::Subw => x!(sext32(a!().wrapping_sub(bb!()))),
-                K::Sllw => x!(sext32(((a!() as u32) << (bb!() & 31)) as u64)),
-                K::Srlw => x!(sext32(((a!() as u32) >> (bb!() & 31)) as u64)),
-                K::Sraw => x!(((a!() as i32) >> (bb!() & 31)) as i64 as u64),
-                K::Mul => x!(a!().wrapping_mul(bb!())),
-                K::Mulh => x!(((a!() as i64 as i128 * bb!() as i64 as i128) >> 64) as u64),
-                K::Mulhsu => x!(((a!() as i64 as i128).wrapping_mul(bb!() as i128) >> 64) as u64),
-                K::Mulhu => x!(((a!() as u128 * bb!() as u128) >> 64) as u64),
-                K::Div => {
-                    let (p, q) = (a!() as i64, bb!() as i64);
-                    x!(if q == 0 {
-                        u64::MAX
-                    } else {
-                        p.wrapping_div(q) as u64
-                    })
+            for (i, op) in b.ops.iter().enumerate() {
+                let rd = op.rd as usize & 31;
+                let rs1 = op.rs1 as usize & 31;
+                let rs2 = op.rs2 as usize & 31;
+                let imm = op.imm as u64;
+                macro_rules! x {
+                    ($v:expr) => {{
+                        let v: u64 = $v;
+                        self.x[rd] = v;
+                    }};
                 }
-                K::Divu => {
-                    let (p, q) = (a!(), bb!());
-                    x!(p.checked_div(q).unwrap_or(u64::MAX))
+                // Write that may target x0 (ops with side effects).
+                macro_rules! xz {
+                    ($v:expr) => {{
+                        let v: u64 = $v;
+                        self.x[rd] = v;
+                        self.x[0] = 0;
+                    }};
                 }
-                K::Rem => {
-                    let (p, q) = (a!() as i64, bb!() as i64);
-                    x!(if q == 0 {
-                        p as u64
-                    } else {
-                        p.wrapping_rem(q) as u64
-                    })
-                }
-                K::Remu => {
-                    let (p, q) = (a!(), bb!());
-                    x!(if q == 0 { p } else { p % q })
-                }
-                K::Mulw => x!(sext32(a!().wrapping_mul(bb!()))),
-                K::Divw => {
-                    let (p, q) = (a!() as i32, bb!() as i32);
-                    x!(if q == 0 {
-                        u64::MAX
-                    } else {
-                        p.wrapping_div(q) as i64 as u64
-                    })
-                }
-                K::Divuw => {
-                    let (p, q) = (a!() as u32, bb!() as u32);
-                    x!(p.checked_div(q).map_or(u64::MAX, |v| sext32(v as u64)))
-                }
-                K::Remw => {
-                    let (p, q) = (a!() as i32, bb!() as i32);
-                    x!(if q == 0 {
-                        p as i64 as u64
-                    } else {
-                        p.wrapping_rem(q) as i64 as u64
-                    })
-                }
-                K::Remuw => {
-                    let (p, q) = (a!() as u32, bb!() as u32);
-                    x!(if q == 0 {
-                        sext32(p as u64)
-                    } else {
-                        sext32((p % q) as u64)
-                    })
-                }
-                K::AddUw => x!((a!() as u32 as u64).wrapping_add(bb!())),
-                K::Sh1add => x!((a!() << 1).wrapping_add(bb!())),
-                K::Sh2add => x!((a!() << 2).wrapping_add(bb!())),
-                K::Sh3add => x!((a!() << 3).wrapping_add(bb!())),
-                K::Sh1addUw => x!(((a!() as u32 as u64) << 1).wrapping_add(bb!())),
-                K::Sh2addUw => x!(((a!() as u32 as u64) << 2).wrapping_add(bb!())),
-                K::Sh3addUw => x!(((a!() as u32 as u64) << 3).wrapping_add(bb!())),
-                K::SlliUw => x!((a!() as u32 as u64) << (imm & 63)),
-                K::Andn => x!(a!() & !bb!()),
-                K::Orn => x!(a!() | !bb!()),
-                K::Xnor => x!(!(a!() ^ bb!())),
-                K::Clz => x!(a!().leading_zeros() as u64),
-                K::Clzw => x!((a!() as u32).leading_zeros() as u64),
-                K::Ctz => x!(a!().trailing_zeros() as u64),
-                K::Ctzw => x!((a!() as u32).trailing_zeros() as u64),
-                K::Cpop => x!(a!().count_ones() as u64),
-                K::Cpopw => x!((a!() as u32).count_ones() as u64),
-                K::Max => x!((a!() as i64).max(bb!() as i64) as u64),
-                K::Maxu => x!(a!().max(bb!())),
-                K::Min => x!((a!() as i64).min(bb!() as i64) as u64),
-                K::Minu => x!(a!().min(bb!())),
-                K::SextB => x!(a!() as i8 as i64 as u64),
-                K::SextH => x!(a!() as i16 as i64 as u64),
-                K::ZextH => x!(a!() as u16 as u64),
-                K::Rol => x!(a!().rotate_left((bb!() & 63) as u32)),
-                K::Rolw => x!(sext32((a!() as u32).rotate_left((bb!() & 31) as u32) as u64)),
-                K::Ror => x!(a!().rotate_right((bb!() & 63) as u32)),
-                K::Rori => x!(a!().rotate_right((imm & 63) as u32)),
-                K::Roriw => x!(sext32((a!() as u32).rotate_right((imm & 31) as u32) as u64)),
-                K::Rorw => x!(sext32(
-                    (a!() as u32).rotate_right((bb!() & 31) as u32) as u64
-                )),
-                K::OrcB => x!(orc_b(a!())),
-                K::Rev8 => x!(a!().swap_bytes()),
-                K::Clmul => x!(clmul(a!(), bb!())),
-                K::Clmulh => x!(clmulh(a!(), bb!())),
-                K::Clmulr => x!(clmulr(a!(), bb!())),
-                K::Bclr => x!(a!() & !(1u64 << (bb!() & 63))),
-                K::Bclri => x!(a!() & !(1u64 << (imm & 63))),
-                K::Bext => x!((a!() >> (bb!() & 63)) & 1),
-                K::Bexti => x!((a!() >> (imm & 63)) & 1),
-                K::Binv => x!(a!() ^ (1u64 << (bb!() & 63))),
-                K::Binvi => x!(a!() ^ (1u64 << (imm & 63))),
-                K::Bset => x!(a!() | (1u64 << (bb!() & 63))),
-                K::Bseti => x!(a!() | (1u64 << (imm & 63))),
-                K::CzeroEqz => x!(if bb!() == 0 { 0 } else { a!() }),
-                K::CzeroNez => x!(if bb!() != 0 { 0 } else { a!() }),
-
-                K::Lb => load!(read_u8, |v: u8| v as i8 as i64 as u64),
-                K::Lh => load!(read_u16, |v: u16| v as i16 as i64 as u64),
-                K::Lw => load!(read_u32, |v: u32| v as i32 as i64 as u64),
-                K::Ld => load!(read_u64, |v: u64| v),
-                K::Lbu => load!(read_u8, |v: u8| v as u64),
-                K::Lhu => load!(read_u16, |v: u16| v as u64),
-                K::Lwu => load!(read_u32, |v: u32| v as u64),
-                K::Sb => store!(write_u8, self.x[rs2] as u8),
-                K::Sh => store!(write_u16, self.x[rs2] as u16),
-                K::Sw => store!(write_u32, self.x[rs2] as u32),
-                K::Sd => store!(write_u64, self.x[rs2]),
-                K::Flw => {
-                    let addr = self.x[rs1].wrapping_add(imm);
-                    match mem.read_u32(addr) {
-                        Ok(v) => self.f[rd] = box_s(v as u64),
-                        Err(f) => fault!(op, f),
-                    }
-                }
-                K::Fld => {
-                    let addr = self.x[rs1].wrapping_add(imm);
-                    match mem.read_u64(addr) {
-                        Ok(v) => self.f[rd] = v,
-                        Err(f) => fault!(op, f),
-                    }
-                }
-                K::Fsw => store!(write_u32, self.f[rs2] as u32),
-                K::Fsd => store!(write_u64, self.f[rs2]),
-
-                K::LrW | K::LrD => {
-                    let addr = self.x[rs1];
-                    let w = op.k == K::LrW;
-                    let align = if w { 3 } else { 7 };
-                    if addr & align != 0 {
-                        fault!(
-                            op,
-                            MemFault {
-                                addr,
-                                kind: AccessKind::Read,
-                                unmapped: false
-                            }
-                        )
-                    }
-                    let r = if w {
-                        mem.read_u32(addr).map(|v| sext32(v as u64))
-                    } else {
-                        mem.read_u64(addr)
+                macro_rules! a {
+                    () => {
+                        self.x[rs1]
                     };
-                    match r {
-                        Ok(v) => {
-                            self.reservation = Some((addr, v));
-                            xz!(v)
-                        }
-                        Err(f) => fault!(op, f),
-                    }
                 }
-                K::ScW | K::ScD => {
-                    let addr = self.x[rs1];
-                    let src = self.x[rs2];
-                    let res = self.reservation.take();
-                    let w = op.k == K::ScW;
-                    let align = if w { 3 } else { 7 };
-                    if addr & align != 0 {
-                        fault!(
-                            op,
-                            MemFault {
-                                addr,
-                                kind: AccessKind::Write,
-                                unmapped: false
+                macro_rules! bb {
+                    () => {
+                        self.x[rs2]
+                    };
+                }
+                macro_rules! load {
+                    ($m:ident, $conv:expr) => {{
+                        let addr = self.x[rs1].wrapping_add(imm);
+                        match m.$m(addr) {
+                            Ok(v) => xz!($conv(v)),
+                            Err(f) => fault!(op, f),
+                        }
+                    }};
+                }
+                // After anything that wrote memory: stop if code was modified.
+                macro_rules! smc_check {
+                    () => {
+                        if !m.pending.is_empty() {
+                            let next = b.ops.get(i + 1);
+                            self.pc = next.map_or(b.end, |o| b.pc.wrapping_add(o.off as u64));
+                            self.instret += next.map_or(b.n, |o| o.idx as u64);
+                            return Chain::Continue;
+                        }
+                    };
+                }
+                macro_rules! store {
+                    ($m:ident, $v:expr) => {{
+                        let addr = self.x[rs1].wrapping_add(imm);
+                        match m.$m(addr, $v) {
+                            Ok(()) => smc_check!(),
+                            Err(f) => fault!(op, f),
+                        }
+                    }};
+                }
+                macro_rules! rm {
+                    () => {{
+                        let r = op.aux >> 5;
+                        if r == 7 {
+                            let fr = ((self.fcsr >> 5) & 7) as u8;
+                            if fr > 4 {
+                                illegal!(op)
                             }
-                        )
+                            fr
+                        } else {
+                            r
+                        }
+                    }};
+                }
+                macro_rules! flags {
+                    ($e:expr) => {{
+                        let (v, fl) = $e;
+                        self.fcsr |= fl;
+                        v
+                    }};
+                }
+                macro_rules! fs {
+                    ($r:expr) => {
+                        unbox_s(self.f[$r])
+                    };
+                }
+                macro_rules! amo {
+                    ($w:literal, $t:ident, $conv:expr, $f:expr) => {{
+                        let addr = self.x[rs1];
+                        let src = self.x[rs2];
+                        match m.rmw_slice::<$w>(addr) {
+                            Ok(d) => {
+                                let old = $t::from_le_bytes(*d);
+                                *d = $f(old, src).to_le_bytes();
+                                xz!($conv(old));
+                                smc_check!();
+                            }
+                            Err(f) => fault!(op, f),
+                        }
+                    }};
+                }
+                match op.k {
+                    K::Nop => {}
+                    K::Li => x!(imm),
+                    K::Addi => x!(a!().wrapping_add(imm)),
+                    K::Slti => x!(((a!() as i64) < op.imm) as u64),
+                    K::Sltiu => x!((a!() < imm) as u64),
+                    K::Xori => x!(a!() ^ imm),
+                    K::Ori => x!(a!() | imm),
+                    K::Andi => x!(a!() & imm),
+                    K::Slli => x!(a!() << (imm & 63)),
+                    K::Srli => x!(a!() >> (imm & 63)),
+                    K::Srai => x!(((a!() as i64) >> (imm & 63)) as u64),
+                    K::Addiw => x!(sext32(a!().wrapping_add(imm))),
+                    K::Slliw => x!(sext32(((a!() as u32) << (imm & 31)) as u64)),
+                    K::Srliw => x!(sext32(((a!() as u32) >> (imm & 31)) as u64)),
+                    K::Sraiw => x!(((a!() as i32) >> (imm & 31)) as i64 as u64),
+                    K::Add => x!(a!().wrapping_add(bb!())),
+                    K::Sub => x!(a!().wrapping_sub(bb!())),
+                    K::Sll => x!(a!() << (bb!() & 63)),
+                    K::Slt => x!(((a!() as i64) < (bb!() as i64)) as u64),
+                    K::Sltu => x!((a!() < bb!()) as u64),
+                    K::Xor => x!(a!() ^ bb!()),
+                    K::Srl => x!(a!() >> (bb!() & 63)),
+                    K::Sra => x!(((a!() as i64) >> (bb!() & 63)) as u64),
+                    K::Or => x!(a!() | bb!()),
+                    K::And => x!(a!() & bb!()),
+                    K::Addw => x!(sext32(a!().wrapping_add(bb!()))),
+                    K::Subw => x!(sext32(a!().wrapping_sub(bb!()))),
+                    K::Sllw => x!(sext32(((a!() as u32) << (bb!() & 31)) as u64)),
+                    K::Srlw => x!(sext32(((a!() as u32) >> (bb!() & 31)) as u64)),
+                    K::Sraw => x!(((a!() as i32) >> (bb!() & 31)) as i64 as u64),
+                    K::Mul => x!(a!().wrapping_mul(bb!())),
+                    K::Mulh => x!(((a!() as i64 as i128 * bb!() as i64 as i128) >> 64) as u64),
+                    K::Mulhsu => {
+                        x!(((a!() as i64 as i128).wrapping_mul(bb!() as i128) >> 64) as u64)
                     }
-                    match res {
-                        Some((ra, rv)) if ra == addr => {
-                            let r = if w {
-                                mem.rmw_u32(addr, |old| {
-                                    (sext32(old as u64) == rv).then_some(src as u32)
-                                })
-                                .map(|old| sext32(old as u64) == rv)
-                            } else {
-                                mem.rmw_u64(addr, |old| (old == rv).then_some(src))
-                                    .map(|old| old == rv)
-                            };
-                            match r {
-                                Ok(ok) => {
-                                    xz!((!ok) as u64);
-                                    smc_check!();
+                    K::Mulhu => x!(((a!() as u128 * bb!() as u128) >> 64) as u64),
+                    K::Div => {
+                        let (p, q) = (a!() as i64, bb!() as i64);
+                        x!(if q == 0 {
+                            u64::MAX
+                        } else {
+                            p.wrapping_div(q) as u64
+                        })
+                    }
+                    K::Divu => {
+                        let (p, q) = (a!(), bb!());
+                        x!(p.checked_div(q).unwrap_or(u64::MAX))
+                    }
+                    K::Rem => {
+                        let (p, q) = (a!() as i64, bb!() as i64);
+                        x!(if q == 0 {
+                            p as u64
+                        } else {
+                            p.wrapping_rem(q) as u64
+                        })
+                    }
+                    K::Remu => {
+                        let (p, q) = (a!(), bb!());
+                        x!(if q == 0 { p } else { p % q })
+                    }
+                    K::Mulw => x!(sext32(a!().wrapping_mul(bb!()))),
+                    K::Divw => {
+                        let (p, q) = (a!() as i32, bb!() as i32);
+                        x!(if q == 0 {
+                            u64::MAX
+                        } else {
+                            p.wrapping_div(q) as i64 as u64
+                        })
+                    }
+                    K::Divuw => {
+                        let (p, q) = (a!() as u32, bb!() as u32);
+                        x!(p.checked_div(q).map_or(u64::MAX, |v| sext32(v as u64)))
+                    }
+                    K::Remw => {
+                        let (p, q) = (a!() as i32, bb!() as i32);
+                        x!(if q == 0 {
+                            p as i64 as u64
+                        } else {
+                            p.wrapping_rem(q) as i64 as u64
+                        })
+                    }
+                    K::Remuw => {
+                        let (p, q) = (a!() as u32, bb!() as u32);
+                        x!(if q == 0 {
+                            sext32(p as u64)
+                        } else {
+                            sext32((p % q) as u64)
+                        })
+                    }
+                    K::AddUw => x!((a!() as u32 as u64).wrapping_add(bb!())),
+                    K::Sh1add => x!((a!() << 1).wrapping_add(bb!())),
+                    K::Sh2add => x!((a!() << 2).wrapping_add(bb!())),
+                    K::Sh3add => x!((a!() << 3).wrapping_add(bb!())),
+                    K::Sh1addUw => x!(((a!() as u32 as u64) << 1).wrapping_add(bb!())),
+                    K::Sh2addUw => x!(((a!() as u32 as u64) << 2).wrapping_add(bb!())),
+                    K::Sh3addUw => x!(((a!() as u32 as u64) << 3).wrapping_add(bb!())),
+                    K::SlliUw => x!((a!() as u32 as u64) << (imm & 63)),
+                    K::Andn => x!(a!() & !bb!()),
+                    K::Orn => x!(a!() | !bb!()),
+                    K::Xnor => x!(!(a!() ^ bb!())),
+                    K::Clz => x!(a!().leading_zeros() as u64),
+                    K::Clzw => x!((a!() as u32).leading_zeros() as u64),
+                    K::Ctz => x!(a!().trailing_zeros() as u64),
+                    K::Ctzw => x!((a!() as u32).trailing_zeros() as u64),
+                    K::Cpop => x!(a!().count_ones() as u64),
+                    K::Cpopw => x!((a!() as u32).count_ones() as u64),
+                    K::Max => x!((a!() as i64).max(bb!() as i64) as u64),
+                    K::Maxu => x!(a!().max(bb!())),
+                    K::Min => x!((a!() as i64).min(bb!() as i64) as u64),
+                    K::Minu => x!(a!().min(bb!())),
+                    K::SextB => x!(a!() as i8 as i64 as u64),
+                    K::SextH => x!(a!() as i16 as i64 as u64),
+                    K::ZextH => x!(a!() as u16 as u64),
+                    K::Rol => x!(a!().rotate_left((bb!() & 63) as u32)),
+                    K::Rolw => x!(sext32((a!() as u32).rotate_left((bb!() & 31) as u32) as u64)),
+                    K::Ror => x!(a!().rotate_right((bb!() & 63) as u32)),
+                    K::Rori => x!(a!().rotate_right((imm & 63) as u32)),
+                    K::Roriw => x!(sext32((a!() as u32).rotate_right((imm & 31) as u32) as u64)),
+                    K::Rorw => x!(sext32(
+                        (a!() as u32).rotate_right((bb!() & 31) as u32) as u64
+                    )),
+                    K::OrcB => x!(orc_b(a!())),
+                    K::Rev8 => x!(a!().swap_bytes()),
+                    K::Clmul => x!(clmul(a!(), bb!())),
+                    K::Clmulh => x!(clmulh(a!(), bb!())),
+                    K::Clmulr => x!(clmulr(a!(), bb!())),
+                    K::Bclr => x!(a!() & !(1u64 << (bb!() & 63))),
+                    K::Bclri => x!(a!() & !(1u64 << (imm & 63))),
+                    K::Bext => x!((a!() >> (bb!() & 63)) & 1),
+                    K::Bexti => x!((a!() >> (imm & 63)) & 1),
+                    K::Binv => x!(a!() ^ (1u64 << (bb!() & 63))),
+                    K::Binvi => x!(a!() ^ (1u64 << (imm & 63))),
+                    K::Bset => x!(a!() | (1u64 << (bb!() & 63))),
+                    K::Bseti => x!(a!() | (1u64 << (imm & 63))),
+                    K::CzeroEqz => x!(if bb!() == 0 { 0 } else { a!() }),
+                    K::CzeroNez => x!(if bb!() != 0 { 0 } else { a!() }),
+
+                    K::Lb => load!(read_u8, |v: u8| v as i8 as i64 as u64),
+                    K::Lh => load!(read_u16, |v: u16| v as i16 as i64 as u64),
+                    K::Lw => load!(read_u32, |v: u32| v as i32 as i64 as u64),
+                    K::Ld => load!(read_u64, |v: u64| v),
+                    K::Lbu => load!(read_u8, |v: u8| v as u64),
+                    K::Lhu => load!(read_u16, |v: u16| v as u64),
+                    K::Lwu => load!(read_u32, |v: u32| v as u64),
+                    K::Sb => store!(write_u8, self.x[rs2] as u8),
+                    K::Sh => store!(write_u16, self.x[rs2] as u16),
+                    K::Sw => store!(write_u32, self.x[rs2] as u32),
+                    K::Sd => store!(write_u64, self.x[rs2]),
+                    K::Flw => {
+                        let addr = self.x[rs1].wrapping_add(imm);
+                        match m.read_u32(addr) {
+                            Ok(v) => self.f[rd] = box_s(v as u64),
+                            Err(f) => fault!(op, f),
+                        }
+                    }
+                    K::Fld => {
+                        let addr = self.x[rs1].wrapping_add(imm);
+                        match m.read_u64(addr) {
+                            Ok(v) => self.f[rd] = v,
+                            Err(f) => fault!(op, f),
+                        }
+                    }
+                    K::Fsw => store!(write_u32, self.f[rs2] as u32),
+                    K::Fsd => store!(write_u64, self.f[rs2]),
+
+                    K::LrW | K::LrD => {
+                        let addr = self.x[rs1];
+                        let w = op.k == K::LrW;
+                        let align = if w { 3 } else { 7 };
+                        if addr & align != 0 {
+                            fault!(
+                                op,
+                                MemFault {
+                                    addr,
+                                    kind: AccessKind::Read,
+                                    unmapped: false
                                 }
-                                Err(f) => fault!(op, f),
-                            }
+                            )
                         }
-                        _ => xz!(1),
+                        let r = if w {
+                            m.read_u32(addr).map(|v| sext32(v as u64))
+                        } else {
+                            m.read_u64(addr)
+                        };
+                        match r {
+                            Ok(v) => {
+                                self.reservation = Some((addr, v));
+                                xz!(v)
+                            }
+                            Err(f) => fault!(op, f),
+                        }
                     }
-                }
-                K::AmoSwapW => amo!(rmw_u32, |o: u32| sext32(o as u64), |_o: u32, s: u64| s
-                    as u32),
-                K::AmoAddW => amo!(rmw_u32, |o: u32| sext32(o as u64), |o: u32, s: u64| o
-                    .wrapping_add(s as u32)),
-                K::AmoXorW => amo!(rmw_u32, |o: u32| sext32(o as u64), |o: u32, s: u64| o ^ s
-                    as u32),
-                K::AmoAndW => amo!(rmw_u32, |o: u32| sext32(o as u64), |o: u32, s: u64| o & s
-                    as u32),
-                K::AmoOrW => amo!(rmw_u32, |o: u32| sext32(o as u64), |o: u32, s: u64| o | s
-                    as u32),
-                K::AmoMinW => amo!(
-                    rmw_u32,
-                    |o: u32| sext32(o as u64),
-                    |o: u32, s: u64| (o as i32).min(s as i32) as u32
-                ),
-                K::AmoMaxW => amo!(
-                    rmw_u32,
-                    |o: u32| sext32(o as u64),
-                    |o: u32, s: u64| (o as i32).max(s as i32) as u32
-                ),
-                K::AmoMinuW => amo!(rmw_u32, |o: u32| sext32(o as u64), |o: u32, s: u64| o
-                    .min(s as u32)),
-                K::AmoMaxuW => amo!(rmw_u32, |o: u32| sext32(o as u64), |o: u32, s: u64| o
-                    .max(s as u32)),
-                K::AmoSwapD => amo!(rmw_u64, |o: u64| o, |_o: u64, s: u64| s),
-                K::AmoAddD => amo!(rmw_u64, |o: u64| o, |o: u64, s: u64| o.wrapping_add(s)),
-                K::AmoXorD => amo!(rmw_u64, |o: u64| o, |o: u64, s: u64| o ^ s),
-                K::AmoAndD => amo!(rmw_u64, |o: u64| o, |o: u64, s: u64| o & s),
-                K::AmoOrD => amo!(rmw_u64, |o: u64| o, |o: u64, s: u64| o | s),
-                K::AmoMinD => amo!(
-                    rmw_u64,
-                    |o: u64| o,
-                    |o: u64, s: u64| (o as i64).min(s as i64) as u64
-                ),
-                K::AmoMaxD => amo!(
-                    rmw_u64,
-                    |o: u64| o,
-                    |o: u64, s: u64| (o as i64).max(s as i64) as u64
-                ),
-                K::AmoMinuD => amo!(rmw_u64, |o: u64| o, |o: u64, s: u64| o.min(s)),
-                K::AmoMaxuD => amo!(rmw_u64, |o: u64| o, |o: u64, s: u64| o.max(s)),
-
-                K::Csrrw | K::Csrrs | K::Csrrc | K::Csrrwi | K::Csrrsi | K::Csrrci => {
-                    let csr = op.imm as u32;
-                    let src = match op.k {
-                        K::Csrrw | K::Csrrs | K::Csrrc => self.x[rs1],
-                        _ => rs1 as u64,
-                    };
-                    let old = self.csr_read(csr, op.idx);
-                    match op.k {
-                        K::Csrrw | K::Csrrwi => self.csr_write(csr, src),
-                        K::Csrrs | K::Csrrsi if rs1 != 0 => self.csr_write(csr, old | src),
-                        K::Csrrc | K::Csrrci if rs1 != 0 => self.csr_write(csr, old & !src),
-                        _ => {}
+                    K::ScW | K::ScD => {
+                        let addr = self.x[rs1];
+                        let src = self.x[rs2];
+                        let res = self.reservation.take();
+                        let w = op.k == K::ScW;
+                        let align = if w { 3 } else { 7 };
+                        if addr & align != 0 {
+                            fault!(
+                                op,
+                                MemFault {
+                                    addr,
+                                    kind: AccessKind::Write,
+                                    unmapped: false
+                                }
+                            )
+                        }
+                        match res {
+                            Some((ra, rv)) if ra == addr => {
+                                let r = if w {
+                                    m.rmw_slice::<4>(addr).map(|d| {
+                                        let ok = sext32(u32::from_le_bytes(*d) as u64) == rv;
+                                        if ok {
+                                            *d = (src as u32).to_le_bytes();
+                                        }
+                                        ok
+                                    })
+                                } else {
+                                    m.rmw_slice::<8>(addr).map(|d| {
+                                        let ok = u64::from_le_bytes(*d) == rv;
+                                        if ok {
+                                            *d = src.to_le_bytes();
+                                        }
+                                        ok
+                                    })
+                                };
+                                match r {
+                                    Ok(ok) => {
+                                        xz!((!ok) as u64);
+                                        smc_check!();
+                                    }
+                                    Err(f) => fault!(op, f),
+                                }
+                            }
+                            _ => xz!(1),
+                        }
                     }
-                    xz!(old)
-                }
+                    K::AmoSwapW => amo!(4, u32, |o: u32| sext32(o as u64), |_o: u32, s: u64| s
+                        as u32),
+                    K::AmoAddW => amo!(4, u32, |o: u32| sext32(o as u64), |o: u32, s: u64| o
+                        .wrapping_add(s as u32)),
+                    K::AmoXorW => amo!(4, u32, |o: u32| sext32(o as u64), |o: u32, s: u64| o ^ s
+                        as u32),
+                    K::AmoAndW => amo!(4, u32, |o: u32| sext32(o as u64), |o: u32, s: u64| o & s
+                        as u32),
+                    K::AmoOrW => amo!(4, u32, |o: u32| sext32(o as u64), |o: u32, s: u64| o | s
+                        as u32),
+                    K::AmoMinW => amo!(4, u32, |o: u32| sext32(o as u64), |o: u32, s: u64| (o
+                        as i32)
+                        .min(s as i32)
+                        as u32),
+                    K::AmoMaxW => amo!(4, u32, |o: u32| sext32(o as u64), |o: u32, s: u64| (o
+                        as i32)
+                        .max(s as i32)
+                        as u32),
+                    K::AmoMinuW => amo!(4, u32, |o: u32| sext32(o as u64), |o: u32, s: u64| o
+                        .min(s as u32)),
+                    K::AmoMaxuW => amo!(4, u32, |o: u32| sext32(o as u64), |o: u32, s: u64| o
+                        .max(s as u32)),
+                    K::AmoSwapD => amo!(8, u64, |o: u64| o, |_o: u64, s: u64| s),
+                    K::AmoAddD => amo!(8, u64, |o: u64| o, |o: u64, s: u64| o.wrapping_add(s)),
+                    K::AmoXorD => amo!(8, u64, |o: u64| o, |o: u64, s: u64| o ^ s),
+                    K::AmoAndD => amo!(8, u64, |o: u64| o, |o: u64, s: u64| o & s),
+                    K::AmoOrD => amo!(8, u64, |o: u64| o, |o: u64, s: u64| o | s),
+                    K::AmoMinD => amo!(
+                        8,
+                        u64,
+                        |o: u64| o,
+                        |o: u64, s: u64| (o as i64).min(s as i64) as u64
+                    ),
+                    K::AmoMaxD => amo!(
+                        8,
+                        u64,
+                        |o: u64| o,
+                        |o: u64, s: u64| (o as i64).max(s as i64) as u64
+                    ),
+                    K::AmoMinuD => amo!(8, u64, |o: u64| o, |o: u64, s: u64| o.min(s)),
+                    K::AmoMaxuD => amo!(8, u64, |o: u64| o, |o: u64, s: u64| o.max(s)),
 
-                // ---- single precision
-                K::FaddS | K::FsubS | K::FmulS | K::FdivS => {
-                    let rm = rm!();
-                    let o = match op.k {
-                        K::FaddS => Bin::Add,
-                        K::FsubS => Bin::Sub,
-                        K::FmulS => Bin::Mul,
-                        _ => Bin::Div,
-                    };
-                    self.f[rd] = box_s(fp::bin_s(o, fs!(rs1), fs!(rs2), rm, &mut self.fcsr));
-                }
-                K::FsqrtS => {
-                    let rm = rm!();
-                    self.f[rd] = box_s(fp::sqrt_s(fs!(rs1), rm, &mut self.fcsr));
-                }
-                K::FminS | K::FmaxS => {
-                    self.f[rd] = box_s(flags!(fp::minmax(
-                        F32,
-                        fs!(rs1),
-                        fs!(rs2),
-                        op.k == K::FmaxS
-                    )));
-                }
-                K::FmaddS | K::FmsubS | K::FnmsubS | K::FnmaddS => {
-                    let rm = rm!();
-                    let rs3 = (op.aux & 31) as usize;
-                    let (np, nc) = match op.k {
-                        K::FmaddS => (false, false),
-                        K::FmsubS => (false, true),
-                        K::FnmsubS => (true, false),
-                        _ => (true, true),
-                    };
-                    self.f[rd] = box_s(flags!(fp::fma(
-                        F32,
-                        fs!(rs1),
-                        fs!(rs2),
-                        fs!(rs3),
-                        np,
-                        nc,
-                        rm
-                    )));
-                }
-                K::FsgnjS | K::FsgnjnS | K::FsgnjxS => {
-                    let (p, q) = (fs!(rs1), fs!(rs2));
-                    const S: u64 = 1 << 31;
-                    let v = match op.k {
-                        K::FsgnjS => (p & !S) | (q & S),
-                        K::FsgnjnS => (p & !S) | (!q & S),
-                        _ => p ^ (q & S),
-                    };
-                    self.f[rd] = box_s(v);
-                }
-                K::FeqS | K::FltS | K::FleS => {
-                    let c = match op.k {
-                        K::FeqS => Cmp::Eq,
-                        K::FltS => Cmp::Lt,
-                        _ => Cmp::Le,
-                    };
-                    let r = flags!(fp::compare(F32, fs!(rs1), fs!(rs2), c));
-                    xz!(r as u64)
-                }
-                K::FclassS => xz!(fp::classify(F32, fs!(rs1))),
-                K::FmvXW => xz!(sext32(self.f[rs1])),
-                K::FmvWX => self.f[rd] = box_s(self.x[rs1] & 0xffff_ffff),
-                K::FcvtWS | K::FcvtWuS | K::FcvtLS | K::FcvtLuS => {
-                    let rm = rm!();
-                    let (signed, bits) = match op.k {
-                        K::FcvtWS => (true, 32),
-                        K::FcvtWuS => (false, 32),
-                        K::FcvtLS => (true, 64),
-                        _ => (false, 64),
-                    };
-                    let r = flags!(fp::to_int(F32, fs!(rs1), signed, bits, rm));
-                    xz!(r)
-                }
-                K::FcvtSW | K::FcvtSWu | K::FcvtSL | K::FcvtSLu => {
-                    let rm = rm!();
-                    let (signed, bits) = match op.k {
-                        K::FcvtSW => (true, 32),
-                        K::FcvtSWu => (false, 32),
-                        K::FcvtSL => (true, 64),
-                        _ => (false, 64),
-                    };
-                    self.f[rd] = box_s(flags!(fp::from_int(F32, self.x[rs1], signed, bits, rm)));
-                }
-
-                // ---- double precision
-                K::FaddD | K::FsubD | K::FmulD | K::FdivD => {
-                    let rm = rm!();
-                    let o = match op.k {
-                        K::FaddD => Bin::Add,
-                        K::FsubD => Bin::Sub,
-                        K::FmulD => Bin::Mul,
-                        _ => Bin::Div,
-                    };
-                    self.f[rd] = fp::bin_d(o, self.f[rs1], self.f[rs2], rm, &mut self.fcsr);
-                }
-                K::FsqrtD => {
-                    let rm = rm!();
-                    self.f[rd] = fp::sqrt_d(self.f[rs1], rm, &mut self.fcsr);
-                }
-                K::FminD | K::FmaxD => {
-                    self.f[rd] =
-                        flags!(fp::minmax(F64, self.f[rs1], self.f[rs2], op.k == K::FmaxD));
-                }
-                K::FmaddD | K::FmsubD | K::FnmsubD | K::FnmaddD => {
-                    let rm = rm!();
-                    let rs3 = (op.aux & 31) as usize;
-                    let (np, nc) = match op.k {
-                        K::FmaddD => (false, false),
-                        K::FmsubD => (false, true),
-                        K::FnmsubD => (true, false),
-                        _ => (true, true),
-                    };
-                    self.f[rd] = flags!(fp::fma(
-                        F64,
-                        self.f[rs1],
-                        self.f[rs2],
-                        self.f[rs3],
-                        np,
-                        nc,
-                        rm
-                    ));
-                }
-                K::FsgnjD | K::FsgnjnD | K::FsgnjxD => {
-                    let (p, q) = (self.f[rs1], self.f[rs2]);
-                    const S: u64 = 1 << 63;
-                    self.f[rd] = match op.k {
-                        K::FsgnjD => (p & !S) | (q & S),
-                        K::FsgnjnD => (p & !S) | (!q & S),
-                        _ => p ^ (q & S),
-                    };
-                }
-                K::FeqD | K::FltD | K::FleD => {
-                    let c = match op.k {
-                        K::FeqD => Cmp::Eq,
-                        K::FltD => Cmp::Lt,
-                        _ => Cmp::Le,
-                    };
-                    let r = flags!(fp::compare(F64, self.f[rs1], self.f[rs2], c));
-                    xz!(r as u64)
-                }
-                K::FclassD => xz!(fp::classify(F64, self.f[rs1])),
-                K::FmvXD => xz!(self.f[rs1]),
-                K::FmvDX => self.f[rd] = self.x[rs1],
-                K::FcvtWD | K::FcvtWuD | K::FcvtLD | K::FcvtLuD => {
-                    let rm = rm!();
-                    let (signed, bits) = match op.k {
-                        K::FcvtWD => (true, 32),
-                        K::FcvtWuD => (false, 32),
-                        K::FcvtLD => (true, 64),
-                        _ => (false, 64),
-                    };
-                    let r = flags!(fp::to_int(F64, self.f[rs1], signed, bits, rm));
-                    xz!(r)
-                }
-                K::FcvtDW | K::FcvtDWu | K::FcvtDL | K::FcvtDLu => {
-                    let rm = rm!();
-                    let (signed, bits) = match op.k {
-                        K::FcvtDW => (true, 32),
-                        K::FcvtDWu => (false, 32),
-                        K::FcvtDL => (true, 64),
-                        _ => (false, 64),
-                    };
-                    self.f[rd] = flags!(fp::from_int(F64, self.x[rs1], signed, bits, rm));
-                }
-                K::FcvtSD => {
-                    let rm = rm!();
-                    self.f[rd] = box_s(flags!(fp::f64_to_f32(self.f[rs1], rm)));
-                }
-                K::FcvtDS => {
-                    let _ = rm!();
-                    self.f[rd] = flags!(fp::f32_to_f64(fs!(rs1)));
-                }
-
-                // ---- terminators
-                K::Beq => end!(if a!() == bb!() { imm } else { b.end }),
-                K::Bne => end!(if a!() != bb!() { imm } else { b.end }),
-                K::Blt => end!(if (a!() as i64) < (bb!() as i64) {
-                    imm
-                } else {
-                    b.end
-                }),
-                K::Bge => end!(if (a!() as i64) >= (bb!() as i64) {
-                    imm
-                } else {
-                    b.end
-                }),
-                K::Bltu => end!(if a!() < bb!() { imm } else { b.end }),
-                K::Bgeu => end!(if a!() >= bb!() { imm } else { b.end }),
-                K::Jal => {
-                    xz!(b.end);
-                    end!(imm)
-                }
-                K::Jalr => {
-                    let target = a!().wrapping_add(imm) & !1;
-                    xz!(b.end);
-                    end!(target)
-                }
-                K::JalrConst => {
-                    let lo = (op.rs2 as u16 | (op.aux as u16) << 8) as i16 as i64 as u64;
-                    self.x[rs1] = imm;
-                    xz!(b.end);
-                    end!(imm.wrapping_add(lo) & !1)
-                }
-                K::FenceI => {
-                    mem.flush_code();
-                    end!(b.end)
-                }
-                K::Ecall => exit_at!(op, op.idx as u64 + 1, Exit::Ecall),
-                K::Ebreak => exit_at!(op, op.idx as u64 + 1, Exit::Ebreak),
-                K::Illegal => exit_at!(
-                    op,
-                    op.idx as u64,
-                    Exit::Illegal {
-                        insn: op.imm as u32
+                    K::Csrrw | K::Csrrs | K::Csrrc | K::Csrrwi | K::Csrrsi | K::Csrrci => {
+                        let csr = op.imm as u32;
+                        let src = match op.k {
+                            K::Csrrw | K::Csrrs | K::Csrrc => self.x[rs1],
+                            _ => rs1 as u64,
+                        };
+                        let old = self.csr_read(csr, op.idx);
+                        match op.k {
+                            K::Csrrw | K::Csrrwi => self.csr_write(csr, src),
+                            K::Csrrs | K::Csrrsi if rs1 != 0 => self.csr_write(csr, old | src),
+                            K::Csrrc | K::Csrrci if rs1 != 0 => self.csr_write(csr, old & !src),
+                            _ => {}
+                        }
+                        xz!(old)
                     }
-                ),
+
+                    // ---- single precision
+                    K::FaddS | K::FsubS | K::FmulS | K::FdivS => {
+                        let rm = rm!();
+                        let o = match op.k {
+                            K::FaddS => Bin::Add,
+                            K::FsubS => Bin::Sub,
+                            K::FmulS => Bin::Mul,
+                            _ => Bin::Div,
+                        };
+                        self.f[rd] = box_s(fp::bin_s(o, fs!(rs1), fs!(rs2), rm, &mut self.fcsr));
+                    }
+                    K::FsqrtS => {
+                        let rm = rm!();
+                        self.f[rd] = box_s(fp::sqrt_s(fs!(rs1), rm, &mut self.fcsr));
+                    }
+                    K::FminS | K::FmaxS => {
+                        self.f[rd] = box_s(flags!(fp::minmax(
+                            F32,
+                            fs!(rs1),
+                            fs!(rs2),
+                            op.k == K::FmaxS
+                        )));
+                    }
+                    K::FmaddS | K::FmsubS | K::FnmsubS | K::FnmaddS => {
+                        let rm = rm!();
+                        let rs3 = (op.aux & 31) as usize;
+                        let (np, nc) = match op.k {
+                            K::FmaddS => (false, false),
+                            K::FmsubS => (false, true),
+                            K::FnmsubS => (true, false),
+                            _ => (true, true),
+                        };
+                        self.f[rd] = box_s(fp::fma_s(
+                            fs!(rs1),
+                            fs!(rs2),
+                            fs!(rs3),
+                            np,
+                            nc,
+                            rm,
+                            &mut self.fcsr,
+                        ));
+                    }
+                    K::FsgnjS | K::FsgnjnS | K::FsgnjxS => {
+                        let (p, q) = (fs!(rs1), fs!(rs2));
+                        const S: u64 = 1 << 31;
+                        let v = match op.k {
+                            K::FsgnjS => (p & !S) | (q & S),
+                            K::FsgnjnS => (p & !S) | (!q & S),
+                            _ => p ^ (q & S),
+                        };
+                        self.f[rd] = box_s(v);
+                    }
+                    K::FeqS | K::FltS | K::FleS => {
+                        let c = match op.k {
+                            K::FeqS => Cmp::Eq,
+                            K::FltS => Cmp::Lt,
+                            _ => Cmp::Le,
+                        };
+                        let r = flags!(fp::compare(F32, fs!(rs1), fs!(rs2), c));
+                        xz!(r as u64)
+                    }
+                    K::FclassS => xz!(fp::classify(F32, fs!(rs1))),
+                    K::FmvXW => xz!(sext32(self.f[rs1])),
+                    K::FmvWX => self.f[rd] = box_s(self.x[rs1] & 0xffff_ffff),
+                    K::FcvtWS | K::FcvtWuS | K::FcvtLS | K::FcvtLuS => {
+                        let rm = rm!();
+                        let (signed, bits) = match op.k {
+                            K::FcvtWS => (true, 32),
+                            K::FcvtWuS => (false, 32),
+                            K::FcvtLS => (true, 64),
+                            _ => (false, 64),
+                        };
+                        let r = flags!(fp::to_int(F32, fs!(rs1), signed, bits, rm));
+                        xz!(r)
+                    }
+                    K::FcvtSW | K::FcvtSWu | K::FcvtSL | K::FcvtSLu => {
+                        let rm = rm!();
+                        let (signed, bits) = match op.k {
+                            K::FcvtSW => (true, 32),
+                            K::FcvtSWu => (false, 32),
+                            K::FcvtSL => (true, 64),
+                            _ => (false, 64),
+                        };
+                        self.f[rd] =
+                            box_s(flags!(fp::from_int(F32, self.x[rs1], signed, bits, rm)));
+                    }
+
+                    // ---- double precision
+                    K::FaddD | K::FsubD | K::FmulD | K::FdivD => {
+                        let rm = rm!();
+                        let o = match op.k {
+                            K::FaddD => Bin::Add,
+                            K::FsubD => Bin::Sub,
+                            K::FmulD => Bin::Mul,
+                            _ => Bin::Div,
+                        };
+                        self.f[rd] = fp::bin_d(o, self.f[rs1], self.f[rs2], rm, &mut self.fcsr);
+                    }
+                    K::FsqrtD => {
+                        let rm = rm!();
+                        self.f[rd] = fp::sqrt_d(self.f[rs1], rm, &mut self.fcsr);
+                    }
+                    K::FminD | K::FmaxD => {
+                        self.f[rd] =
+                            flags!(fp::minmax(F64, self.f[rs1], self.f[rs2], op.k == K::FmaxD));
+                    }
+                    K::FmaddD | K::FmsubD | K::FnmsubD | K::FnmaddD => {
+                        let rm = rm!();
+                        let rs3 = (op.aux & 31) as usize;
+                        let (np, nc) = match op.k {
+                            K::FmaddD => (false, false),
+                            K::FmsubD => (false, true),
+                            K::FnmsubD => (true, false),
+                            _ => (true, true),
+                        };
+                        self.f[rd] = fp::fma_d(
+                            self.f[rs1],
+                            self.f[rs2],
+                            self.f[rs3],
+                            np,
+                            nc,
+                            rm,
+                            &mut self.fcsr,
+                        );
+                    }
+                    K::FsgnjD | K::FsgnjnD | K::FsgnjxD => {
+                        let (p, q) = (self.f[rs1], self.f[rs2]);
+                        const S: u64 = 1 << 63;
+                        self.f[rd] = match op.k {
+                            K::FsgnjD => (p & !S) | (q & S),
+                            K::FsgnjnD => (p & !S) | (!q & S),
+                            _ => p ^ (q & S),
+                        };
+                    }
+                    K::FeqD | K::FltD | K::FleD => {
+                        let c = match op.k {
+                            K::FeqD => Cmp::Eq,
+                            K::FltD => Cmp::Lt,
+                            _ => Cmp::Le,
+                        };
+                        let r = flags!(fp::compare(F64, self.f[rs1], self.f[rs2], c));
+                        xz!(r as u64)
+                    }
+                    K::FclassD => xz!(fp::classify(F64, self.f[rs1])),
+                    K::FmvXD => xz!(self.f[rs1]),
+                    K::FmvDX => self.f[rd] = self.x[rs1],
+                    K::FcvtWD | K::FcvtWuD | K::FcvtLD | K::FcvtLuD => {
+                        let rm = rm!();
+                        let (signed, bits) = match op.k {
+                            K::FcvtWD => (true, 32),
+                            K::FcvtWuD => (false, 32),
+                            K::FcvtLD => (true, 64),
+                            _ => (false, 64),
+                        };
+                        let r = flags!(fp::to_int(F64, self.f[rs1], signed, bits, rm));
+                        xz!(r)
+                    }
+                    K::FcvtDW | K::FcvtDWu | K::FcvtDL | K::FcvtDLu => {
+                        let rm = rm!();
+                        let (signed, bits) = match op.k {
+                            K::FcvtDW => (true, 32),
+                            K::FcvtDWu => (false, 32),
+                            K::FcvtDL => (true, 64),
+                            _ => (false, 64),
+                        };
+                        self.f[rd] = flags!(fp::from_int(F64, self.x[rs1], signed, bits, rm));
+                    }
+                    K::FcvtSD => {
+                        let rm = rm!();
+                        self.f[rd] = box_s(flags!(fp::f64_to_f32(self.f[rs1], rm)));
+                    }
+                    K::FcvtDS => {
+                        let _ = rm!();
+                        self.f[rd] = flags!(fp::f32_to_f64(fs!(rs1)));
+                    }
+
+                    // ---- terminators
+                    K::Beq => {
+                        if a!() == bb!() {
+                            end!(imm, 0)
+                        } else {
+                            end!(b.end, 1)
+                        }
+                    }
+                    K::Bne => {
+                        if a!() != bb!() {
+                            end!(imm, 0)
+                        } else {
+                            end!(b.end, 1)
+                        }
+                    }
+                    K::Blt => {
+                        if (a!() as i64) < (bb!() as i64) {
+                            end!(imm, 0)
+                        } else {
+                            end!(b.end, 1)
+                        }
+                    }
+                    K::Bge => {
+                        if (a!() as i64) >= (bb!() as i64) {
+                            end!(imm, 0)
+                        } else {
+                            end!(b.end, 1)
+                        }
+                    }
+                    K::Bltu => {
+                        if a!() < bb!() {
+                            end!(imm, 0)
+                        } else {
+                            end!(b.end, 1)
+                        }
+                    }
+                    K::Bgeu => {
+                        if a!() >= bb!() {
+                            end!(imm, 0)
+                        } else {
+                            end!(b.end, 1)
+                        }
+                    }
+                    K::Jal => {
+                        xz!(b.end);
+                        end!(imm, 0)
+                    }
+                    K::Jalr => {
+                        let target = a!().wrapping_add(imm) & !1;
+                        xz!(b.end);
+                        end!(target, 0)
+                    }
+                    K::JalrConst => {
+                        let lo = (op.rs2 as u16 | (op.aux as u16) << 8) as i16 as i64 as u64;
+                        self.x[rs1] = imm;
+                        xz!(b.end);
+                        end!(imm.wrapping_add(lo) & !1, 0)
+                    }
+                    K::FenceI => {
+                        self.pc = b.end;
+                        self.instret += b.n;
+                        return Chain::FlushCode;
+                    }
+                    K::Ecall => exit_at!(op, op.idx as u64 + 1, Exit::Ecall),
+                    K::Ebreak => exit_at!(op, op.idx as u64 + 1, Exit::Ebreak),
+                    K::Illegal => exit_at!(
+                        op,
+                        op.idx as u64,
+                        Exit::Illegal {
+                            insn: op.imm as u32
+                        }
+                    ),
+                }
             }
+            end!(b.end, 1)
         }
-        self.pc = b.end;
-        self.instret += b.n;
-        None
     }
 }
 

@@ -169,11 +169,13 @@ impl Machine {
             .procs
             .get_mut(&pid)
             .ok_or_else(|| BootError::Other("init vanished".into()))?;
-        proc.mm = image.mm;
+        proc.mm = std::rc::Rc::new(std::cell::RefCell::new(image.mm));
         proc.brk_start = image.brk;
         proc.brk = image.brk;
         proc.exe = image.exe;
-        kernel.add_task(pid, image.cpu);
+        kernel
+            .tasks
+            .insert(pid, crate::kernel::Task::new(pid, pid, image.cpu));
         Ok(Machine { kernel })
     }
 

@@ -118,7 +118,7 @@ pub fn load_program(
     let cwd = k
         .procs
         .get(&pid)
-        .map(|p| p.cwd)
+        .map(|p| p.fs.borrow().cwd)
         .unwrap_or(crate::vfs::ROOT_INO);
     let mut path = path.to_vec();
     let mut bytes = read_executable(k, cwd, &path)?;
@@ -201,6 +201,7 @@ pub fn load_program(
         gid,
     };
     let sp = loader::build_stack(&mut mm, &info).map_err(|e| load_err(&path, e))?;
+    super::signal::map_trampoline(&mut mm).map_err(|_| load_err(&path, LoadError::NoMemory))?;
     let brk = exe.end.next_multiple_of(crate::mm::PAGE_SIZE);
     Ok(Image {
         mm,

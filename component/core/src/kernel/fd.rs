@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use super::errno::{Errno, KResult};
+use super::pipe::PipeRef;
 use crate::vfs::Ino;
 
 pub const O_ACCMODE: u32 = 0o3;
@@ -35,6 +36,8 @@ pub enum FileKind {
     Stdio(Stdio),
     /// A file, directory, device or symlink (O_PATH) in the VFS.
     Node(Ino),
+    PipeRead(PipeRef),
+    PipeWrite(PipeRef),
 }
 
 /// An open file description (shared by dup'ed descriptors and across fork).
@@ -50,6 +53,11 @@ pub struct OpenFile {
 
 impl OpenFile {
     pub fn new(kind: FileKind, flags: u32, path: Vec<u8>) -> FileRef {
+        match &kind {
+            FileKind::PipeRead(p) => p.borrow_mut().readers += 1,
+            FileKind::PipeWrite(p) => p.borrow_mut().writers += 1,
+            _ => {}
+        }
         Rc::new(RefCell::new(OpenFile {
             kind,
             flags,
@@ -64,6 +72,16 @@ impl OpenFile {
 
     pub fn writable(&self) -> bool {
         self.flags & O_PATH == 0 && matches!(self.flags & O_ACCMODE, O_WRONLY | O_RDWR)
+    }
+}
+
+impl Drop for OpenFile {
+    fn drop(&mut self) {
+        match &self.kind {
+            FileKind::PipeRead(p) => p.borrow_mut().readers -= 1,
+            FileKind::PipeWrite(p) => p.borrow_mut().writers -= 1,
+            _ => {}
+        }
     }
 }
 
@@ -124,6 +142,11 @@ impl FdTable {
 
     pub fn remove(&mut self, fd: i32) -> KResult<FdEntry> {
         self.fds.remove(&fd).ok_or(Errno::EBADF)
+    }
+
+    /// Drop descriptors marked close-on-exec.
+    pub fn close_on_exec(&mut self) {
+        self.fds.retain(|_, e| !e.cloexec);
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&i32, &FdEntry)> {

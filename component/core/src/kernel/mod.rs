@@ -1,65 +1,31 @@
-//! The Linux system-call layer: processes and tasks, descriptors, the
-//! scheduler, and the system calls (split by area under `syscall/`).
+//! The Linux system-call layer: processes and tasks, descriptors, signals,
+//! the scheduler, and the system calls (split by area under `syscall/`).
 //!
 //! To add a system call: write the handler in the `syscall/` file of its
-//! area and add its number to the match in `syscall::dispatch`.
+//! area and add its number to the match in `syscall::call`.
 
 pub mod errno;
 pub mod exec;
 pub mod fd;
+pub mod pipe;
+pub mod signal;
 pub mod syscall;
+pub mod task;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::cpu::{Cpu, Exit};
+use crate::cpu::Exit;
 use crate::host::{Host, StdinRead};
 use crate::mm::{AddressSpace, MemoryBudget};
-use crate::vfs::{Ino, Vfs, ROOT_INO};
+use crate::vfs::{Vfs, ROOT_INO};
 use fd::{FdTable, FileKind, OpenFile, Stdio};
+use signal::*;
+pub use task::{FsContext, ProcState, Process, Resume, Task, TaskState, Wait};
 
 pub type Pid = i32;
-
-/// What a blocked task waits for. A blocked task re-executes its `ecall`
-/// when woken, so handlers are written to be restartable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wait {
-    Stdin,
-    /// Until this monotonic time (ns).
-    Until(u64),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TaskState {
-    Runnable,
-    Blocked(Wait),
-    Dead,
-}
-
-pub struct Task {
-    pub tid: Pid,
-    pub pid: Pid,
-    pub cpu: Cpu,
-    pub state: TaskState,
-    pub clear_child_tid: u64,
-    /// Deadline of an interrupted sleep, so a restarted nanosleep resumes it.
-    pub sleep_deadline: Option<u64>,
-}
-
-pub struct Process {
-    pub pid: Pid,
-    pub ppid: Pid,
-    pub mm: AddressSpace,
-    pub fds: FdTable,
-    pub cwd: Ino,
-    pub umask: u32,
-    pub brk_start: u64,
-    pub brk: u64,
-    /// Absolute path of the executable (for /proc/self/exe).
-    pub exe: Vec<u8>,
-    pub uid: u32,
-    pub gid: u32,
-}
 
 /// Terminal input that hosts push (session) or the kernel pulls (run).
 #[derive(Default)]
@@ -74,7 +40,7 @@ pub struct Kernel {
     pub procs: BTreeMap<Pid, Process>,
     pub tasks: BTreeMap<Pid, Task>,
     pub init_pid: Pid,
-    pub next_pid: Pid,
+    next_pid: Pid,
     pub input: InputQueue,
     pub budget: Arc<MemoryBudget>,
     /// Exit status of init once it is gone.
@@ -86,14 +52,30 @@ pub struct Kernel {
     cursor: Pid,
     /// Whether stdin/stdout are a terminal.
     pub stdio_is_tty: bool,
+    /// The siginfo of each pending signal, by (task or process id, signal,
+    /// whether the id is a thread's).
+    pub siginfo: HashMap<(Pid, u8, bool), SigInfo>,
+    /// Descriptors each blocked poller waits on: tid -> (fd, events).
+    pub pollers: HashMap<Pid, Vec<(i32, i16)>>,
+    /// Monotonic time at boot (for /proc/uptime and times()).
+    pub boot_ns: u64,
 }
 
 /// Instructions a task runs before the scheduler looks at others.
 const TIME_SLICE: u64 = 200_000;
 
+/// Wait status encodings (as wait4 reports them).
+pub fn status_exited(code: i32) -> i32 {
+    (code & 0xff) << 8
+}
+pub fn status_signaled(sig: u8, core: bool) -> i32 {
+    sig as i32 | if core { 0x80 } else { 0 }
+}
+
 impl Kernel {
     pub fn new(vfs: Vfs, host: Box<dyn Host>, memory_limit: u64) -> Kernel {
         let stdio_is_tty = host.window_size().is_some();
+        let boot_ns = host.monotonic_ns();
         Kernel {
             vfs,
             host,
@@ -108,57 +90,79 @@ impl Kernel {
             reported: BTreeSet::new(),
             cursor: 0,
             stdio_is_tty,
+            siginfo: HashMap::new(),
+            pollers: HashMap::new(),
+            boot_ns,
+        }
+    }
+
+    pub fn alloc_pid(&mut self) -> Pid {
+        loop {
+            let p = self.next_pid;
+            self.next_pid = if self.next_pid >= 4_194_303 {
+                2
+            } else {
+                self.next_pid + 1
+            };
+            if !self.procs.contains_key(&p) && !self.tasks.contains_key(&p) {
+                return p;
+            }
         }
     }
 
     /// Create the init process with an empty address space and stdio.
     pub fn spawn_init(&mut self) -> Pid {
-        let pid = self.next_pid;
-        self.next_pid += 1;
+        let pid = self.alloc_pid();
         let mut fds = FdTable::default();
         for (fd, s) in [(0, Stdio::In), (1, Stdio::Out), (2, Stdio::Err)] {
             let file = OpenFile::new(FileKind::Stdio(s), fd::O_RDWR, b"/dev/tty".to_vec());
             let _ = fds.set(fd, file, false);
         }
+        let now = self.host.monotonic_ns();
         self.procs.insert(
             pid,
             Process {
                 pid,
                 ppid: 0,
-                mm: AddressSpace::new(self.budget.clone()),
-                fds,
-                cwd: ROOT_INO,
-                umask: 0o022,
+                pgid: pid,
+                sid: pid,
+                mm: Rc::new(RefCell::new(AddressSpace::new(self.budget.clone()))),
+                fds: Rc::new(RefCell::new(fds)),
+                fs: Rc::new(RefCell::new(FsContext {
+                    cwd: ROOT_INO,
+                    umask: 0o022,
+                })),
+                sigactions: Rc::new(RefCell::new(SigActions::default())),
+                pending: 0,
                 brk_start: 0,
                 brk: 0,
                 exe: Vec::new(),
                 uid: 0,
                 gid: 0,
+                state: ProcState::Alive,
+                exit_signal: SIGCHLD,
+                wait_report: None,
+                vfork_parent: None,
+                did_exec: false,
+                start_ns: now,
             },
         );
         self.init_pid = pid;
         pid
     }
 
-    pub fn add_task(&mut self, pid: Pid, cpu: Cpu) {
-        self.tasks.insert(
-            pid,
-            Task {
-                tid: pid,
-                pid,
-                cpu,
-                state: TaskState::Runnable,
-                clear_child_tid: 0,
-                sleep_deadline: None,
-            },
-        );
-    }
-
-    /// Write a line to the guest's stderr stream as the kernel (e.g. a
-    /// one-time "unimplemented" notice).
+    /// Write a line to the guest's stderr stream as the kernel.
     pub fn notice(&mut self, msg: &str) {
         self.host
             .write_output(2, format!("friscy: {msg}\n").as_bytes());
+    }
+
+    pub fn pid_of(&self, tid: Pid) -> Pid {
+        self.tasks.get(&tid).map(|t| t.pid).unwrap_or(tid)
+    }
+
+    pub fn proc_of(&self, tid: Pid) -> Option<&Process> {
+        self.procs.get(&self.pid_of(tid))
     }
 
     /// Pull host stdin into the input queue, without blocking.
@@ -174,25 +178,69 @@ impl Kernel {
         }
     }
 
+    /// Whether the event a blocked task waits for has happened.
+    fn wait_ready(&self, t: &Task) -> bool {
+        match &t.wait {
+            None => true,
+            Some(Wait::Stdin) => !self.input.buf.is_empty() || self.input.eof,
+            Some(Wait::Sleep) | Some(Wait::Futex(..)) | Some(Wait::Signal) => false,
+            Some(Wait::PipeRead(p)) => p.borrow().readable(),
+            Some(Wait::PipeWrite(p)) => p.borrow().writable(),
+            Some(Wait::Child) => {
+                self.procs.values().any(|c| {
+                    c.ppid == t.pid
+                        && (matches!(c.state, ProcState::Zombie(_)) || c.wait_report.is_some())
+                }) || !self.procs.values().any(|c| c.ppid == t.pid)
+            }
+            Some(Wait::Vfork(child)) => self.procs.get(child).is_none_or(|c| {
+                c.vfork_parent.is_none() || matches!(c.state, ProcState::Zombie(_))
+            }),
+            Some(Wait::Poll) => syscall::poll::any_ready(self, t.tid),
+            Some(Wait::SigWait(mask)) => {
+                let proc_pending = self.procs.get(&t.pid).map(|p| p.pending).unwrap_or(0);
+                (t.pending | proc_pending) & mask != 0
+            }
+        }
+    }
+
+    /// Signals `t` could take now.
+    fn deliverable(&self, t: &Task) -> SigSet {
+        let proc_pending = self.procs.get(&t.pid).map(|p| p.pending).unwrap_or(0);
+        (t.pending | proc_pending) & !(t.sigmask & !UNBLOCKABLE)
+    }
+
     /// Wake tasks whose wait is over; returns true if any task can run.
     fn wake(&mut self) -> bool {
-        let now = self.host.monotonic_ns();
         if self
             .tasks
             .values()
-            .any(|t| t.state == TaskState::Blocked(Wait::Stdin))
+            .any(|t| matches!(t.wait, Some(Wait::Stdin) | Some(Wait::Poll)))
         {
             self.poll_stdin();
         }
-        let input_ready = !self.input.buf.is_empty() || self.input.eof;
+        let now = self.host.monotonic_ns();
         let mut any = false;
-        for t in self.tasks.values_mut() {
-            match t.state {
-                TaskState::Blocked(Wait::Stdin) if input_ready => t.state = TaskState::Runnable,
-                TaskState::Blocked(Wait::Until(d)) if now >= d => t.state = TaskState::Runnable,
-                _ => {}
+        let tids: Vec<Pid> = self.tasks.keys().copied().collect();
+        for tid in tids {
+            let t = &self.tasks[&tid];
+            if t.state == TaskState::Blocked {
+                let vfork = matches!(t.wait, Some(Wait::Vfork(_)));
+                let why = if !vfork && self.deliverable(t) != 0 {
+                    Some(Resume::Signal)
+                } else if self.wait_ready(t) {
+                    Some(Resume::Event)
+                } else if t.deadline.is_some_and(|d| now >= d) {
+                    Some(Resume::Timeout)
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    if let Some(t) = self.tasks.get_mut(&tid) {
+                        t.wake(why);
+                    }
+                }
             }
-            any |= t.state == TaskState::Runnable;
+            any |= self.tasks[&tid].state == TaskState::Runnable;
         }
         any
     }
@@ -210,25 +258,20 @@ impl Kernel {
                 let next_timer = self
                     .tasks
                     .values()
-                    .filter_map(|t| match t.state {
-                        TaskState::Blocked(Wait::Until(d)) => Some(d),
-                        _ => None,
-                    })
+                    .filter(|t| t.state == TaskState::Blocked)
+                    .filter_map(|t| t.deadline)
                     .min();
+                let wants_input = self
+                    .tasks
+                    .values()
+                    .any(|t| matches!(t.wait, Some(Wait::Stdin) | Some(Wait::Poll)));
                 return match next_timer {
                     Some(d) => RunStatus::Waiting(WaitReason::Timer {
-                        ns_from_now: d.saturating_sub(now),
+                        ns_from_now: d.saturating_sub(now).max(1),
                     }),
-                    None if self
-                        .tasks
-                        .values()
-                        .any(|t| t.state == TaskState::Blocked(Wait::Stdin)) =>
-                    {
-                        RunStatus::Waiting(WaitReason::Input)
-                    }
+                    None if wants_input && !self.input.eof => RunStatus::Waiting(WaitReason::Input),
                     None => {
-                        // Nothing can ever wake: report like a killed init.
-                        self.notice("every guest task is blocked forever; stopping");
+                        self.notice("every guest task is blocked forever (deadlock); stopping");
                         self.exit_status = Some(125);
                         RunStatus::Exited(125)
                     }
@@ -240,21 +283,26 @@ impl Kernel {
             let Some(tid) = self.next_runnable() else {
                 continue;
             };
-            let slice = left.min(TIME_SLICE);
-            let before = self.tasks[&tid].cpu.instret;
-            let exit = {
-                let task = self.tasks.get_mut(&tid).expect("runnable task exists");
-                let Some(proc) = self.procs.get_mut(&task.pid) else {
-                    task.state = TaskState::Dead;
-                    continue;
-                };
-                task.cpu.run(&mut proc.mm, slice)
-            };
-            let ran = self
+            self.deliver_signals(tid);
+            if self
                 .tasks
                 .get(&tid)
-                .map(|t| t.cpu.instret - before)
-                .unwrap_or(0);
+                .is_none_or(|t| t.state != TaskState::Runnable)
+            {
+                continue;
+            }
+            let slice = left.min(TIME_SLICE);
+            let pid = self.pid_of(tid);
+            let Some(mm) = self.procs.get(&pid).map(|p| p.mm.clone()) else {
+                self.tasks.remove(&tid);
+                continue;
+            };
+            let Some(task) = self.tasks.get_mut(&tid) else {
+                continue;
+            };
+            let before = task.cpu.instret;
+            let exit = task.cpu.run(&mut mm.borrow_mut(), slice);
+            let ran = task.cpu.instret.wrapping_sub(before);
             left = left.saturating_sub(ran.max(1));
             self.handle_exit(tid, exit);
         }
@@ -277,50 +325,365 @@ impl Kernel {
         match exit {
             Exit::Budget => {}
             Exit::Ecall => syscall::dispatch(self, tid),
-            Exit::Ebreak => self.fatal_signal(tid, SIGTRAP, None),
-            Exit::Fault(f) => self.fatal_signal(tid, SIGSEGV, Some(f.addr)),
+            Exit::Ebreak => {
+                let pc = self.tasks.get(&tid).map(|t| t.cpu.pc).unwrap_or(0);
+                self.force_signal(
+                    tid,
+                    SigInfo {
+                        signo: SIGTRAP,
+                        code: 1,
+                        addr: pc,
+                        ..SigInfo::default()
+                    },
+                );
+            }
+            Exit::Fault(f) => {
+                let code = if f.unmapped { SEGV_MAPERR } else { SEGV_ACCERR };
+                self.force_signal(
+                    tid,
+                    SigInfo {
+                        signo: SIGSEGV,
+                        code,
+                        addr: f.addr,
+                        ..SigInfo::default()
+                    },
+                );
+            }
             Exit::Illegal { insn } => {
                 let pc = self.tasks.get(&tid).map(|t| t.cpu.pc).unwrap_or(0);
-                self.notice(&format!(
-                    "illegal or unimplemented instruction {insn:#010x} at pc {pc:#x}; killing pid {tid} with SIGILL"
-                ));
-                self.fatal_signal(tid, SIGILL, None)
+                if self.strace {
+                    self.notice(&format!(
+                        "illegal instruction {insn:#010x} at pc {pc:#x} in task {tid}"
+                    ));
+                }
+                self.force_signal(
+                    tid,
+                    SigInfo {
+                        signo: SIGILL,
+                        code: ILL_ILLOPC,
+                        addr: pc,
+                        ..SigInfo::default()
+                    },
+                );
             }
         }
     }
 
-    /// Kill the process of `tid` as a fatal signal would (no handlers yet).
-    pub fn fatal_signal(&mut self, tid: Pid, sig: u8, addr: Option<u64>) {
-        let pid = self.tasks.get(&tid).map(|t| t.pid).unwrap_or(tid);
-        if self.strace {
-            let at = addr.map(|a| format!(" at {a:#x}")).unwrap_or_default();
-            self.notice(&format!("pid {pid} killed by signal {sig}{at}"));
+    /// A synchronous fault signal: if it is blocked or ignored, the
+    /// process dies, as Linux does for faults.
+    pub fn force_signal(&mut self, tid: Pid, info: SigInfo) {
+        let pid = self.pid_of(tid);
+        let sig = info.signo;
+        let action = self
+            .procs
+            .get(&pid)
+            .map(|p| p.sigactions.borrow().get(sig))
+            .unwrap_or_default();
+        let blocked = self
+            .tasks
+            .get(&tid)
+            .is_some_and(|t| t.sigmask & bit(sig) != 0);
+        if action.handler == SIG_IGN || blocked {
+            if let Some(p) = self.procs.get(&pid) {
+                p.sigactions.borrow_mut().set(sig, SigAction::default());
+            }
+            if let Some(t) = self.tasks.get_mut(&tid) {
+                t.sigmask &= !bit(sig);
+            }
         }
-        self.exit_process(pid, 128 + sig);
+        self.send_to_task(tid, info);
+        self.deliver_signals(tid);
     }
 
-    /// End every task of `pid` with `status` (a shell-style exit status).
-    pub fn exit_process(&mut self, pid: Pid, status: u8) {
+    /// Queue a signal for one thread.
+    pub fn send_to_task(&mut self, tid: Pid, info: SigInfo) {
+        let Some(t) = self.tasks.get_mut(&tid) else {
+            return;
+        };
+        t.pending |= bit(info.signo);
+        self.siginfo.insert((tid, info.signo, true), info);
+        let pid = t.pid;
+        self.after_send(pid, info.signo);
+    }
+
+    /// Queue a signal for a process (any of its threads may take it).
+    pub fn send_to_process(&mut self, pid: Pid, info: SigInfo) {
+        let Some(p) = self.procs.get_mut(&pid) else {
+            return;
+        };
+        if p.state != ProcState::Alive {
+            return;
+        }
+        let sig = info.signo;
+        let action = p.sigactions.borrow().get(sig);
+        let ignored = action.handler == SIG_IGN
+            || (action.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore);
+        if sig == SIGCONT || sig == SIGKILL {
+            self.continue_process(pid);
+        }
+        let Some(p) = self.procs.get_mut(&pid) else {
+            return;
+        };
+        if ignored && sig != SIGCONT {
+            return;
+        }
+        if matches!(sig, SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU) {
+            p.pending &= !bit(SIGCONT);
+        }
+        if sig == SIGCONT {
+            p.pending &= !(bit(SIGSTOP) | bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU));
+            if ignored {
+                return;
+            }
+        }
+        p.pending |= bit(sig);
+        self.siginfo.insert((pid, sig, false), info);
+        self.after_send(pid, sig);
+    }
+
+    fn after_send(&mut self, pid: Pid, sig: u8) {
+        if sig == SIGKILL {
+            self.exit_process(pid, status_signaled(SIGKILL, false));
+        }
+    }
+
+    fn continue_process(&mut self, pid: Pid) {
+        let mut was_stopped = false;
         for t in self.tasks.values_mut().filter(|t| t.pid == pid) {
-            t.state = TaskState::Dead;
+            if t.state == TaskState::Stopped {
+                t.state = if t.wait.is_some() {
+                    TaskState::Blocked
+                } else {
+                    TaskState::Runnable
+                };
+                was_stopped = true;
+            }
         }
-        self.tasks.retain(|_, t| t.state != TaskState::Dead);
-        self.procs.remove(&pid);
+        if was_stopped {
+            self.notify_parent(pid, 0xffff, CLD_CONTINUED, SIGCONT);
+        }
+    }
+
+    fn stop_process(&mut self, pid: Pid, sig: u8) {
+        for t in self.tasks.values_mut().filter(|t| t.pid == pid) {
+            t.state = TaskState::Stopped;
+        }
+        self.notify_parent(pid, (sig as i32) << 8 | 0x7f, CLD_STOPPED, sig);
+    }
+
+    /// Record a stop/continue for wait and send SIGCHLD if the parent wants it.
+    fn notify_parent(&mut self, pid: Pid, status: i32, code: i32, sig: u8) {
+        let Some(p) = self.procs.get_mut(&pid) else {
+            return;
+        };
+        p.wait_report = Some(status);
+        let ppid = p.ppid;
+        let nocldstop = self
+            .procs
+            .get(&ppid)
+            .is_some_and(|pp| pp.sigactions.borrow().get(SIGCHLD).flags & SA_NOCLDSTOP != 0);
+        if !nocldstop {
+            self.send_to_process(
+                ppid,
+                SigInfo {
+                    signo: SIGCHLD,
+                    code,
+                    pid,
+                    status: sig as i32,
+                    ..SigInfo::default()
+                },
+            );
+        }
+    }
+
+    /// Take and act on pending signals of `tid` before it runs.
+    pub fn deliver_signals(&mut self, tid: Pid) {
+        loop {
+            let Some(t) = self.tasks.get(&tid) else {
+                return;
+            };
+            if t.state != TaskState::Runnable {
+                return;
+            }
+            let deliverable = self.deliverable(t);
+            if deliverable == 0 {
+                return;
+            }
+            let sig = deliverable.trailing_zeros() as u8 + 1;
+            let pid = t.pid;
+            // Dequeue: thread-directed first.
+            let thread = t.pending & bit(sig) != 0;
+            let key = if thread { tid } else { pid };
+            if thread {
+                if let Some(t) = self.tasks.get_mut(&tid) {
+                    t.pending &= !bit(sig);
+                }
+            } else if let Some(p) = self.procs.get_mut(&pid) {
+                p.pending &= !bit(sig);
+            }
+            let info = self.siginfo.remove(&(key, sig, thread)).unwrap_or(SigInfo {
+                signo: sig,
+                code: SI_KERNEL,
+                ..SigInfo::default()
+            });
+            let Some(p) = self.procs.get(&pid) else {
+                return;
+            };
+            let action = p.sigactions.borrow().get(sig);
+            let interrupted = self
+                .tasks
+                .get(&tid)
+                .is_some_and(|t| t.resume == Some(Resume::Signal));
+            if action.handler == SIG_IGN {
+                continue;
+            }
+            if action.handler == SIG_DFL {
+                match default_action(sig) {
+                    DefaultAction::Ignore | DefaultAction::Continue => continue,
+                    DefaultAction::Stop => {
+                        self.stop_process(pid, sig);
+                        return;
+                    }
+                    DefaultAction::Terminate => {
+                        self.exit_process(pid, status_signaled(sig, false));
+                        return;
+                    }
+                    DefaultAction::CoreDump => {
+                        self.exit_process(pid, status_signaled(sig, true));
+                        return;
+                    }
+                }
+            }
+            // A handler: finish an interrupted syscall first.
+            let Some(t) = self.tasks.get_mut(&tid) else {
+                return;
+            };
+            if interrupted {
+                t.resume = None;
+                t.sleep_until = None;
+                let nr = t.cpu.x[17];
+                if action.flags & SA_RESTART == 0 || !syscall::restartable(nr) {
+                    t.cpu.x[10] = (-(errno::Errno::EINTR.0 as i64)) as u64;
+                    t.cpu.pc += 4;
+                }
+            }
+            let old_mask = t.saved_mask.take().unwrap_or(t.sigmask);
+            let mut new_mask = t.sigmask | action.mask;
+            if action.flags & SA_NODEFER == 0 {
+                new_mask |= bit(sig);
+            }
+            let altstack = t.altstack;
+            let mm = p.mm.clone();
+            let ok = signal::setup_frame(
+                &mut t.cpu,
+                &mut mm.borrow_mut(),
+                &action,
+                &info,
+                old_mask,
+                altstack,
+            );
+            t.sigmask = new_mask & !UNBLOCKABLE;
+            if action.flags & SA_RESETHAND != 0 {
+                if let Some(p) = self.procs.get(&pid) {
+                    p.sigactions.borrow_mut().set(sig, SigAction::default());
+                }
+            }
+            if ok.is_err() {
+                self.exit_process(pid, status_signaled(SIGSEGV, true));
+                return;
+            }
+        }
+    }
+
+    /// End one task (thread exit): clear_child_tid, futex wake.
+    pub fn exit_task(&mut self, tid: Pid) {
+        let Some(t) = self.tasks.remove(&tid) else {
+            return;
+        };
+        if t.clear_child_tid != 0 {
+            if let Some(p) = self.procs.get(&t.pid) {
+                let mm = p.mm.clone();
+                let id = p.mm_id();
+                if mm.borrow_mut().write_u32(t.clear_child_tid, 0).is_ok() {
+                    syscall::futex::wake(self, id, t.clear_child_tid, 1, u32::MAX);
+                }
+            }
+        }
+    }
+
+    /// End every task of `pid`; the process becomes a zombie with `status`
+    /// (a wait status) until its parent reaps it.
+    pub fn exit_process(&mut self, pid: Pid, status: i32) {
+        let tids: Vec<Pid> = self
+            .tasks
+            .values()
+            .filter(|t| t.pid == pid)
+            .map(|t| t.tid)
+            .collect();
+        for tid in tids {
+            self.exit_task(tid);
+        }
+        let Some(p) = self.procs.get_mut(&pid) else {
+            return;
+        };
+        if p.state != ProcState::Alive {
+            return;
+        }
+        p.state = ProcState::Zombie(status);
+        p.pending = 0;
+        // Drop descriptors (pipe ends close) and memory now, not at reap.
+        p.fds = Rc::new(RefCell::new(FdTable::default()));
+        p.mm = Rc::new(RefCell::new(AddressSpace::new(self.budget.clone())));
+        p.vfork_parent = None;
+        let ppid = p.ppid;
+        let exit_signal = p.exit_signal;
         if pid == self.init_pid {
-            self.exit_status = Some(status);
+            let code = if status & 0x7f == 0 {
+                (status >> 8) & 0xff
+            } else {
+                128 + (status & 0x7f)
+            };
+            self.exit_status = Some(code as u8);
+            return;
+        }
+        // Orphans go to init.
+        let init = self.init_pid;
+        for c in self.procs.values_mut().filter(|c| c.ppid == pid) {
+            c.ppid = init;
+        }
+        let auto_reap = self.procs.get(&ppid).is_none_or(|pp| {
+            let a = pp.sigactions.borrow().get(SIGCHLD);
+            a.handler == SIG_IGN || a.flags & SA_NOCLDWAIT != 0
+        });
+        if exit_signal != 0 {
+            let (code, st) = if status & 0x7f == 0 {
+                (CLD_EXITED, (status >> 8) & 0xff)
+            } else {
+                (
+                    if status & 0x80 != 0 {
+                        CLD_DUMPED
+                    } else {
+                        CLD_KILLED
+                    },
+                    status & 0x7f,
+                )
+            };
+            self.send_to_process(
+                ppid,
+                SigInfo {
+                    signo: exit_signal,
+                    code,
+                    pid,
+                    status: st,
+                    ..SigInfo::default()
+                },
+            );
+        }
+        if auto_reap {
+            self.procs.remove(&pid);
         }
     }
 
-    pub fn pid_of(&self, tid: Pid) -> Pid {
-        self.tasks.get(&tid).map(|t| t.pid).unwrap_or(tid)
-    }
-
-    /// Whether `tid` can still take a syscall result.
-    pub fn task_alive(&self, tid: Pid) -> bool {
-        self.tasks.contains_key(&tid)
-    }
-
-    /// Read bytes from the terminal input queue (for stdin reads).
     pub fn take_input(&mut self, max: usize) -> Vec<u8> {
         let n = max.min(self.input.buf.len());
         self.input.buf.drain(..n).collect()
@@ -334,8 +697,3 @@ impl Kernel {
         self.input.eof = true;
     }
 }
-
-pub const SIGILL: u8 = 4;
-pub const SIGTRAP: u8 = 5;
-pub const SIGKILL: u8 = 9;
-pub const SIGSEGV: u8 = 11;

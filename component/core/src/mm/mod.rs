@@ -40,7 +40,7 @@ pub const MMAP_MIN_ADDR: u64 = 0x10000;
 /// interpreter base and the Sv39-style stack).
 pub const DEFAULT_MMAP_BASE: u64 = 0x3f_e000_0000;
 
-const TLB_BITS: u32 = 9;
+const TLB_BITS: u32 = 10;
 const TLB_SIZE: usize = 1 << TLB_BITS;
 const TLB_MASK: usize = TLB_SIZE - 1;
 const NO_VPN: u64 = u64::MAX;
@@ -254,9 +254,9 @@ fn page_range(addr: u64, len: u64) -> Option<(u64, u64)> {
     Some((vpn_of(addr), vpn_of(end)))
 }
 
-impl AddressSpace {
-    pub fn new(budget: Arc<MemoryBudget>) -> Self {
-        AddressSpace {
+impl Mem {
+    fn new(budget: Arc<MemoryBudget>) -> Self {
+        Mem {
             budget,
             regions: BTreeMap::new(),
             map: VpnMap::default(),
@@ -264,45 +264,11 @@ impl AddressSpace {
             free: Vec::new(),
             tlb_r: vec![TLB_EMPTY; TLB_SIZE].into_boxed_slice(),
             tlb_w: vec![TLB_EMPTY; TLB_SIZE].into_boxed_slice(),
-            code: CodeCache::new(),
-            code_written: false,
+            code_pages: VpnSet::default(),
+            pending: Vec::new(),
             oom: false,
             mmap_base: DEFAULT_MMAP_BASE,
         }
-    }
-
-    /// The budget this space charges its pages to.
-    pub fn budget(&self) -> &Arc<MemoryBudget> {
-        &self.budget
-    }
-
-    /// Set the top of the top-down mmap area used by `find_free`.
-    pub fn set_mmap_base(&mut self, base: u64) {
-        self.mmap_base = (base & !(PAGE_SIZE - 1)).min(VA_LIMIT);
-    }
-
-    pub fn mmap_base(&self) -> u64 {
-        self.mmap_base
-    }
-
-    /// True (once) if the last fault was caused by the memory budget running
-    /// out rather than by a bad address: the kernel should treat it as OOM
-    /// (SIGKILL) rather than SIGSEGV.
-    pub fn take_oom(&mut self) -> bool {
-        std::mem::take(&mut self.oom)
-    }
-
-    /// The mapped regions as (start, end, prot), in address order.
-    pub fn mappings(&self) -> Vec<(u64, u64, Prot)> {
-        self.regions
-            .iter()
-            .map(|(&s, r)| (s << PAGE_SHIFT, r.end << PAGE_SHIFT, r.prot))
-            .collect()
-    }
-
-    /// Protection of the page containing `addr`, if mapped.
-    pub fn prot_at(&self, addr: u64) -> Option<Prot> {
-        self.region_prot(vpn_of(addr))
     }
 
     #[inline]
@@ -324,27 +290,31 @@ impl AddressSpace {
             return;
         }
         for vpn in start..end {
-            self.flush_tlb_page(vpn);
+            let i = vpn as usize & TLB_MASK;
+            if self.tlb_r[i].vpn == vpn {
+                self.tlb_r[i] = TLB_EMPTY;
+            }
+            if self.tlb_w[i].vpn == vpn {
+                self.tlb_w[i] = TLB_EMPTY;
+            }
         }
     }
 
-    #[inline]
-    pub(crate) fn flush_tlb_page(&mut self, vpn: u64) {
-        let i = vpn as usize & TLB_MASK;
-        if self.tlb_r[i].vpn == vpn {
-            self.tlb_r[i] = TLB_EMPTY;
-        }
-        if self.tlb_w[i].vpn == vpn {
-            self.tlb_w[i] = TLB_EMPTY;
-        }
-    }
-
-    /// Forget the write TLB entry of a page (it now holds decoded code).
-    pub(crate) fn protect_code_page(&mut self, vpn: u64) {
+    /// A page now holds decoded code: stores to it must take the slow path.
+    pub(crate) fn mark_code_page(&mut self, vpn: u64) {
+        self.code_pages.insert(vpn);
         let i = vpn as usize & TLB_MASK;
         if self.tlb_w[i].vpn == vpn {
             self.tlb_w[i] = TLB_EMPTY;
         }
+    }
+
+    pub(crate) fn unmark_code_page(&mut self, vpn: u64) {
+        self.code_pages.remove(&vpn);
+    }
+
+    pub(crate) fn clear_code_pages(&mut self) {
+        self.code_pages.clear();
     }
 
     // ------------------------------------------------------------- regions
@@ -397,7 +367,7 @@ impl AddressSpace {
         self.regions.insert(s, Region { end: e, prot });
     }
 
-    /// Drop materialised pages and decoded code in [s, e).
+    /// Drop materialised pages in [s, e).
     fn drop_pages(&mut self, s: u64, e: u64) {
         let span = e - s;
         let victims: Vec<u64> = if span <= self.map.len() as u64 {
@@ -417,58 +387,7 @@ impl AddressSpace {
                 }
             }
         }
-        self.code.invalidate_range(s, e);
         self.flush_tlb_range(s, e);
-    }
-
-    fn check_range(addr: u64, len: u64) -> Result<(u64, u64), MmError> {
-        if addr & (PAGE_SIZE - 1) != 0 {
-            return Err(MmError::Invalid);
-        }
-        let (s, e) = page_range(addr, len).ok_or(MmError::Invalid)?;
-        if e > vpn_of(VA_LIMIT) {
-            return Err(MmError::Invalid);
-        }
-        Ok((s, e))
-    }
-
-    /// Map zero-filled pages over [addr, addr+len) (page-aligned, len rounded
-    /// up), replacing whatever was there (MAP_FIXED semantics). Pages are
-    /// allocated lazily, so the budget is charged on first write.
-    pub fn map_anon(&mut self, addr: u64, len: u64, prot: Prot) -> Result<(), MmError> {
-        let (s, e) = Self::check_range(addr, len)?;
-        self.drop_pages(s, e);
-        self.set_regions(s, e, Some(prot));
-        Ok(())
-    }
-
-    /// Remove mappings over [addr, addr+len) (rounded out to pages).
-    pub fn unmap(&mut self, addr: u64, len: u64) {
-        let Some((s, e)) = page_range(addr & !(PAGE_SIZE - 1), len + (addr & (PAGE_SIZE - 1)))
-        else {
-            return;
-        };
-        let e = e.min(vpn_of(VA_LIMIT));
-        if s >= e {
-            return;
-        }
-        self.drop_pages(s, e);
-        self.set_regions(s, e, None);
-    }
-
-    /// Change the protection of [addr, addr+len); every page must be mapped
-    /// (else `Unmapped` with the first hole, like mprotect's ENOMEM).
-    pub fn protect(&mut self, addr: u64, len: u64, prot: Prot) -> Result<(), MmError> {
-        let (s, e) = Self::check_range(addr, len)?;
-        if let Some(hole) = self.first_hole(s, e) {
-            return Err(MmError::Unmapped {
-                addr: hole << PAGE_SHIFT,
-            });
-        }
-        self.set_regions(s, e, Some(prot));
-        self.code.invalidate_range(s, e);
-        self.flush_tlb_range(s, e);
-        Ok(())
     }
 
     fn first_hole(&self, s: u64, e: u64) -> Option<u64> {
@@ -488,45 +407,6 @@ impl AddressSpace {
             cur = cur.max(r.end);
         }
         (cur < e).then_some(cur)
-    }
-
-    pub fn is_mapped(&self, addr: u64, len: u64) -> bool {
-        match page_range(addr, len.max(1)) {
-            Some((s, e)) => self.first_hole(s, e).is_none(),
-            None => false,
-        }
-    }
-
-    /// A free gap of `len` bytes: with a non-zero `hint`, the lowest gap at or
-    /// above it; otherwise (or if none fits) the highest gap below the mmap
-    /// base (top-down, as Linux does), then the lowest gap above it.
-    pub fn find_free(&self, hint: u64, len: u64) -> Option<u64> {
-        let (_, pages) = page_range(0, len)?;
-        let limit = vpn_of(VA_LIMIT);
-        if pages > limit {
-            return None;
-        }
-        let min = vpn_of(MMAP_MIN_ADDR);
-        if hint != 0 {
-            let h = vpn_of(hint.checked_add(PAGE_SIZE - 1)?).max(min);
-            if let Some(v) = self.gap_up(h, pages, limit) {
-                return Some(v << PAGE_SHIFT);
-            }
-        }
-        let base = vpn_of(self.mmap_base).min(limit);
-        // Top-down below the base.
-        let mut top = base;
-        for (&rs, r) in self.regions.range(..base).rev() {
-            if r.end < top && top - r.end >= pages && top - pages >= min {
-                return Some((top - pages) << PAGE_SHIFT);
-            }
-            top = top.min(rs);
-        }
-        if top >= min + pages {
-            return Some((top - pages) << PAGE_SHIFT);
-        }
-        self.gap_up(base.max(min), pages, limit)
-            .map(|v| v << PAGE_SHIFT)
     }
 
     fn gap_up(&self, from: u64, pages: u64, limit: u64) -> Option<u64> {
@@ -579,9 +459,8 @@ impl AddressSpace {
         if check_prot && !prot.contains(Prot::WRITE) {
             return Err(Self::fault(addr, AccessKind::Write, false));
         }
-        if self.code.has_page(vpn) {
-            self.code.invalidate_page(vpn);
-            self.code_written = true;
+        if self.code_pages.remove(&vpn) {
+            self.pending.push(vpn);
         }
         let slot = match self.map.get(&vpn).copied() {
             Some(slot) => {
@@ -658,7 +537,7 @@ impl AddressSpace {
     }
 
     #[inline(always)]
-    fn load<const N: usize>(&mut self, addr: u64) -> Result<[u8; N], MemFault> {
+    pub(crate) fn load<const N: usize>(&mut self, addr: u64) -> Result<[u8; N], MemFault> {
         match self.load_fast::<N>(addr) {
             Some(v) => Ok(v),
             None => self.load_slow::<N>(addr),
@@ -695,7 +574,7 @@ impl AddressSpace {
     }
 
     #[inline(always)]
-    fn store<const N: usize>(&mut self, addr: u64, v: [u8; N]) -> Result<(), MemFault> {
+    pub(crate) fn store<const N: usize>(&mut self, addr: u64, v: [u8; N]) -> Result<(), MemFault> {
         if self.store_fast(addr, v) {
             Ok(())
         } else {
@@ -769,66 +648,7 @@ impl AddressSpace {
         Ok(())
     }
 
-    // ------------------------------------------------- kernel-side access
-
-    /// copy_from_user: needs READ on every page.
-    pub fn read(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), MemFault> {
-        self.read_impl(addr, buf, Prot::READ, AccessKind::Read)
-    }
-
-    /// copy_to_user: needs WRITE on every page; nothing is written on a fault.
-    pub fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), MemFault> {
-        self.write_impl(addr, data, true)
-    }
-
-    /// Loader-side writes that ignore protection (pages must be mapped).
-    pub fn write_force(&mut self, addr: u64, data: &[u8]) -> Result<(), MemFault> {
-        self.write_impl(addr, data, false)
-    }
-
-    /// Reads ignoring protection (e.g. for /proc/PID/mem or core dumps).
-    pub fn read_force(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), MemFault> {
-        self.read_impl(addr, buf, Prot::empty(), AccessKind::Read)
-    }
-
-    #[inline]
-    pub fn read_u8(&mut self, addr: u64) -> Result<u8, MemFault> {
-        Ok(self.load::<1>(addr)?[0])
-    }
-    #[inline]
-    pub fn read_u16(&mut self, addr: u64) -> Result<u16, MemFault> {
-        Ok(u16::from_le_bytes(self.load(addr)?))
-    }
-    #[inline]
-    pub fn read_u32(&mut self, addr: u64) -> Result<u32, MemFault> {
-        Ok(u32::from_le_bytes(self.load(addr)?))
-    }
-    #[inline]
-    pub fn read_u64(&mut self, addr: u64) -> Result<u64, MemFault> {
-        Ok(u64::from_le_bytes(self.load(addr)?))
-    }
-    #[inline]
-    pub fn write_u8(&mut self, addr: u64, v: u8) -> Result<(), MemFault> {
-        self.store(addr, [v])
-    }
-    #[inline]
-    pub fn write_u16(&mut self, addr: u64, v: u16) -> Result<(), MemFault> {
-        self.store(addr, v.to_le_bytes())
-    }
-    #[inline]
-    pub fn write_u32(&mut self, addr: u64, v: u32) -> Result<(), MemFault> {
-        self.store(addr, v.to_le_bytes())
-    }
-    #[inline]
-    pub fn write_u64(&mut self, addr: u64, v: u64) -> Result<(), MemFault> {
-        self.store(addr, v.to_le_bytes())
-    }
-
-    /// The bytes of a NUL-terminated string, without the NUL. If no NUL is
-    /// found within `max` bytes, returns those `max` bytes (the caller reports
-    /// ENAMETOOLONG when `len == max`). Faults only if a byte before the
-    /// terminator is unreadable.
-    pub fn read_cstr(&mut self, addr: u64, max: usize) -> Result<Vec<u8>, MemFault> {
+    fn read_cstr(&mut self, addr: u64, max: usize) -> Result<Vec<u8>, MemFault> {
         let mut out = Vec::new();
         let mut a = addr;
         while out.len() < max {
@@ -852,60 +672,64 @@ impl AddressSpace {
         Ok(out)
     }
 
-    /// Atomic read-modify-write of an aligned word (AMOs, futexes): needs
-    /// WRITE (and faults as a write). `f` returns the new value or None to
-    /// leave memory unchanged. Returns the old value.
-    pub fn rmw_u32(
-        &mut self,
-        addr: u64,
-        f: impl FnOnce(u32) -> Option<u32>,
-    ) -> Result<u32, MemFault> {
-        let d = self.rmw_slice::<4>(addr)?;
-        let old = u32::from_le_bytes(*d);
-        if let Some(new) = f(old) {
-            *d = new.to_le_bytes();
-        }
-        Ok(old)
+    #[inline(always)]
+    pub(crate) fn read_u8(&mut self, addr: u64) -> Result<u8, MemFault> {
+        Ok(self.load::<1>(addr)?[0])
+    }
+    #[inline(always)]
+    pub(crate) fn read_u16(&mut self, addr: u64) -> Result<u16, MemFault> {
+        Ok(u16::from_le_bytes(self.load(addr)?))
+    }
+    #[inline(always)]
+    pub(crate) fn read_u32(&mut self, addr: u64) -> Result<u32, MemFault> {
+        Ok(u32::from_le_bytes(self.load(addr)?))
+    }
+    #[inline(always)]
+    pub(crate) fn read_u64(&mut self, addr: u64) -> Result<u64, MemFault> {
+        Ok(u64::from_le_bytes(self.load(addr)?))
+    }
+    #[inline(always)]
+    pub(crate) fn write_u8(&mut self, addr: u64, v: u8) -> Result<(), MemFault> {
+        self.store(addr, [v])
+    }
+    #[inline(always)]
+    pub(crate) fn write_u16(&mut self, addr: u64, v: u16) -> Result<(), MemFault> {
+        self.store(addr, v.to_le_bytes())
+    }
+    #[inline(always)]
+    pub(crate) fn write_u32(&mut self, addr: u64, v: u32) -> Result<(), MemFault> {
+        self.store(addr, v.to_le_bytes())
+    }
+    #[inline(always)]
+    pub(crate) fn write_u64(&mut self, addr: u64, v: u64) -> Result<(), MemFault> {
+        self.store(addr, v.to_le_bytes())
     }
 
-    /// 64-bit version of [`AddressSpace::rmw_u32`].
-    pub fn rmw_u64(
-        &mut self,
-        addr: u64,
-        f: impl FnOnce(u64) -> Option<u64>,
-    ) -> Result<u64, MemFault> {
-        let d = self.rmw_slice::<8>(addr)?;
-        let old = u64::from_le_bytes(*d);
-        if let Some(new) = f(old) {
-            *d = new.to_le_bytes();
-        }
-        Ok(old)
-    }
-
+    /// The aligned word at `addr` for a read-modify-write (needs WRITE).
     #[inline]
-    fn rmw_slice<const N: usize>(&mut self, addr: u64) -> Result<&mut [u8; N], MemFault> {
+    pub(crate) fn rmw_slice<const N: usize>(
+        &mut self,
+        addr: u64,
+    ) -> Result<&mut [u8; N], MemFault> {
         if !addr.is_multiple_of(N as u64) {
             // Misaligned atomics fault (Linux gives SIGBUS; see module docs).
             return Err(Self::fault(addr, AccessKind::Write, false));
         }
         let vpn = vpn_of(addr);
         let e = self.tlb_w[vpn as usize & TLB_MASK];
-        let slot = if e.vpn == vpn {
+        let mut slot = if e.vpn == vpn {
             e.slot
         } else {
             self.fill_write(addr, true)?
         };
-        let bad = Self::fault(addr, AccessKind::Write, true);
         let unique = self
             .slots
             .get_mut(slot as usize)
             .is_some_and(|p| Rc::get_mut(p).is_some());
-        let slot = if unique {
-            slot
-        } else {
-            // Shared after all (should not happen): take the slow path.
-            self.fill_write(addr, true)?
-        };
+        if !unique {
+            slot = self.fill_write(addr, true)?;
+        }
+        let bad = Self::fault(addr, AccessKind::Write, true);
         self.slots
             .get_mut(slot as usize)
             .and_then(Rc::get_mut)
@@ -928,55 +752,308 @@ impl AddressSpace {
     /// Raw instruction bits at `pc` ignoring protection (for reporting), or 0.
     pub(crate) fn peek_insn(&mut self, pc: u64) -> u32 {
         let mut b = [0u8; 4];
-        if self.read_force(pc, &mut b[..2]).is_err() {
+        let none = Prot::empty();
+        if self
+            .read_impl(pc, &mut b[..2], none, AccessKind::Read)
+            .is_err()
+        {
             return 0;
         }
-        if b[0] & 3 == 3 && self.read_force(pc.wrapping_add(2), &mut b[2..]).is_err() {
+        if b[0] & 3 != 3 {
+            return u16::from_le_bytes([b[0], b[1]]) as u32;
+        }
+        if self
+            .read_impl(pc.wrapping_add(2), &mut b[2..], none, AccessKind::Read)
+            .is_err()
+        {
             return 0;
         }
-        if b[0] & 3 == 3 {
-            u32::from_le_bytes(b)
-        } else {
-            u16::from_le_bytes([b[0], b[1]]) as u32
+        u32::from_le_bytes(b)
+    }
+}
+
+impl AddressSpace {
+    pub fn new(budget: Arc<MemoryBudget>) -> Self {
+        AddressSpace {
+            m: Mem::new(budget),
+            code: CodeCache::new(),
         }
+    }
+
+    /// The budget this space charges its pages to.
+    pub fn budget(&self) -> &Arc<MemoryBudget> {
+        &self.m.budget
+    }
+
+    /// Set the top of the top-down mmap area used by `find_free`.
+    pub fn set_mmap_base(&mut self, base: u64) {
+        self.m.mmap_base = (base & !(PAGE_SIZE - 1)).min(VA_LIMIT);
+    }
+
+    pub fn mmap_base(&self) -> u64 {
+        self.m.mmap_base
+    }
+
+    /// True (once) if the last fault was caused by the memory budget running
+    /// out rather than by a bad address: the kernel should treat it as OOM
+    /// (SIGKILL) rather than SIGSEGV.
+    pub fn take_oom(&mut self) -> bool {
+        std::mem::take(&mut self.m.oom)
+    }
+
+    /// The mapped regions as (start, end, prot), in address order.
+    pub fn mappings(&self) -> Vec<(u64, u64, Prot)> {
+        self.m
+            .regions
+            .iter()
+            .map(|(&s, r)| (s << PAGE_SHIFT, r.end << PAGE_SHIFT, r.prot))
+            .collect()
+    }
+
+    /// Protection of the page containing `addr`, if mapped.
+    pub fn prot_at(&self, addr: u64) -> Option<Prot> {
+        self.m.region_prot(vpn_of(addr))
+    }
+
+    /// Apply invalidations recorded by stores to code pages.
+    #[inline]
+    pub(crate) fn sync_code(&mut self) {
+        if !self.m.pending.is_empty() {
+            for vpn in std::mem::take(&mut self.m.pending) {
+                self.code.invalidate_page(vpn, &mut self.m);
+            }
+        }
+    }
+
+    fn check_range(addr: u64, len: u64) -> Result<(u64, u64), MmError> {
+        if addr & (PAGE_SIZE - 1) != 0 {
+            return Err(MmError::Invalid);
+        }
+        let (s, e) = page_range(addr, len).ok_or(MmError::Invalid)?;
+        if e > vpn_of(VA_LIMIT) {
+            return Err(MmError::Invalid);
+        }
+        Ok((s, e))
+    }
+
+    /// Map zero-filled pages over [addr, addr+len) (page-aligned, len rounded
+    /// up), replacing whatever was there (MAP_FIXED semantics). Pages are
+    /// allocated lazily, so the budget is charged on first write.
+    pub fn map_anon(&mut self, addr: u64, len: u64, prot: Prot) -> Result<(), MmError> {
+        let (s, e) = Self::check_range(addr, len)?;
+        self.code.invalidate_range(s, e, &mut self.m);
+        self.m.drop_pages(s, e);
+        self.m.set_regions(s, e, Some(prot));
+        Ok(())
+    }
+
+    /// Remove mappings over [addr, addr+len) (rounded out to pages).
+    pub fn unmap(&mut self, addr: u64, len: u64) {
+        let Some((s, e)) = page_range(addr & !(PAGE_SIZE - 1), len + (addr & (PAGE_SIZE - 1)))
+        else {
+            return;
+        };
+        let e = e.min(vpn_of(VA_LIMIT));
+        if s >= e {
+            return;
+        }
+        self.code.invalidate_range(s, e, &mut self.m);
+        self.m.drop_pages(s, e);
+        self.m.set_regions(s, e, None);
+    }
+
+    /// Change the protection of [addr, addr+len); every page must be mapped
+    /// (else `Unmapped` with the first hole, like mprotect's ENOMEM).
+    pub fn protect(&mut self, addr: u64, len: u64, prot: Prot) -> Result<(), MmError> {
+        let (s, e) = Self::check_range(addr, len)?;
+        if let Some(hole) = self.m.first_hole(s, e) {
+            return Err(MmError::Unmapped {
+                addr: hole << PAGE_SHIFT,
+            });
+        }
+        self.m.set_regions(s, e, Some(prot));
+        self.code.invalidate_range(s, e, &mut self.m);
+        self.m.flush_tlb_range(s, e);
+        Ok(())
+    }
+
+    pub fn is_mapped(&self, addr: u64, len: u64) -> bool {
+        match page_range(addr, len.max(1)) {
+            Some((s, e)) => self.m.first_hole(s, e).is_none(),
+            None => false,
+        }
+    }
+
+    /// A free gap of `len` bytes: with a non-zero `hint`, the lowest gap at or
+    /// above it; otherwise (or if none fits) the highest gap below the mmap
+    /// base (top-down, as Linux does), then the lowest gap above it.
+    pub fn find_free(&self, hint: u64, len: u64) -> Option<u64> {
+        let (_, pages) = page_range(0, len)?;
+        let limit = vpn_of(VA_LIMIT);
+        if pages > limit {
+            return None;
+        }
+        let min = vpn_of(MMAP_MIN_ADDR);
+        if hint != 0 {
+            let h = vpn_of(hint.checked_add(PAGE_SIZE - 1)?).max(min);
+            if let Some(v) = self.m.gap_up(h, pages, limit) {
+                return Some(v << PAGE_SHIFT);
+            }
+        }
+        let base = vpn_of(self.m.mmap_base).min(limit);
+        // Top-down below the base.
+        let mut top = base;
+        for (&rs, r) in self.m.regions.range(..base).rev() {
+            if r.end < top && top - r.end >= pages && top - pages >= min {
+                return Some((top - pages) << PAGE_SHIFT);
+            }
+            top = top.min(rs);
+        }
+        if top >= min + pages {
+            return Some((top - pages) << PAGE_SHIFT);
+        }
+        self.m
+            .gap_up(base.max(min), pages, limit)
+            .map(|v| v << PAGE_SHIFT)
+    }
+
+    /// copy_from_user: needs READ on every page.
+    pub fn read(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), MemFault> {
+        self.m.read_impl(addr, buf, Prot::READ, AccessKind::Read)
+    }
+
+    /// copy_to_user: needs WRITE on every page; nothing is written on a fault.
+    pub fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), MemFault> {
+        let r = self.m.write_impl(addr, data, true);
+        self.sync_code();
+        r
+    }
+
+    /// Loader-side writes that ignore protection (pages must be mapped).
+    pub fn write_force(&mut self, addr: u64, data: &[u8]) -> Result<(), MemFault> {
+        let r = self.m.write_impl(addr, data, false);
+        self.sync_code();
+        r
+    }
+
+    /// Reads ignoring protection (e.g. for /proc/PID/mem or core dumps).
+    pub fn read_force(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), MemFault> {
+        self.m.read_impl(addr, buf, Prot::empty(), AccessKind::Read)
+    }
+
+    pub fn read_u8(&mut self, addr: u64) -> Result<u8, MemFault> {
+        Ok(self.m.load::<1>(addr)?[0])
+    }
+    pub fn read_u16(&mut self, addr: u64) -> Result<u16, MemFault> {
+        Ok(u16::from_le_bytes(self.m.load(addr)?))
+    }
+    pub fn read_u32(&mut self, addr: u64) -> Result<u32, MemFault> {
+        Ok(u32::from_le_bytes(self.m.load(addr)?))
+    }
+    pub fn read_u64(&mut self, addr: u64) -> Result<u64, MemFault> {
+        Ok(u64::from_le_bytes(self.m.load(addr)?))
+    }
+    pub fn write_u8(&mut self, addr: u64, v: u8) -> Result<(), MemFault> {
+        let r = self.m.store(addr, [v]);
+        self.sync_code();
+        r
+    }
+    pub fn write_u16(&mut self, addr: u64, v: u16) -> Result<(), MemFault> {
+        let r = self.m.store(addr, v.to_le_bytes());
+        self.sync_code();
+        r
+    }
+    pub fn write_u32(&mut self, addr: u64, v: u32) -> Result<(), MemFault> {
+        let r = self.m.store(addr, v.to_le_bytes());
+        self.sync_code();
+        r
+    }
+    pub fn write_u64(&mut self, addr: u64, v: u64) -> Result<(), MemFault> {
+        let r = self.m.store(addr, v.to_le_bytes());
+        self.sync_code();
+        r
+    }
+
+    /// The bytes of a NUL-terminated string, without the NUL. If no NUL is
+    /// found within `max` bytes, returns those `max` bytes (the caller reports
+    /// ENAMETOOLONG when `len == max`). Faults only if a byte before the
+    /// terminator is unreadable.
+    pub fn read_cstr(&mut self, addr: u64, max: usize) -> Result<Vec<u8>, MemFault> {
+        self.m.read_cstr(addr, max)
+    }
+
+    /// Atomic read-modify-write of an aligned word (AMOs, futexes): needs
+    /// WRITE (and faults as a write). `f` returns the new value or None to
+    /// leave memory unchanged. Returns the old value.
+    pub fn rmw_u32(
+        &mut self,
+        addr: u64,
+        f: impl FnOnce(u32) -> Option<u32>,
+    ) -> Result<u32, MemFault> {
+        let d = self.m.rmw_slice::<4>(addr)?;
+        let old = u32::from_le_bytes(*d);
+        if let Some(new) = f(old) {
+            *d = new.to_le_bytes();
+        }
+        self.sync_code();
+        Ok(old)
+    }
+
+    /// 64-bit version of [`AddressSpace::rmw_u32`].
+    pub fn rmw_u64(
+        &mut self,
+        addr: u64,
+        f: impl FnOnce(u64) -> Option<u64>,
+    ) -> Result<u64, MemFault> {
+        let d = self.m.rmw_slice::<8>(addr)?;
+        let old = u64::from_le_bytes(*d);
+        if let Some(new) = f(old) {
+            *d = new.to_le_bytes();
+        }
+        self.sync_code();
+        Ok(old)
     }
 
     /// Copy-on-write duplicate for fork(). Decoded code is not shared.
     pub fn fork(&mut self) -> AddressSpace {
         // Our write entries point at pages that are now shared.
-        self.flush_tlb();
+        self.m.flush_tlb();
+        let m = &self.m;
         AddressSpace {
-            budget: self.budget.clone(),
-            regions: self.regions.clone(),
-            map: self.map.clone(),
-            slots: self.slots.clone(),
-            free: self.free.clone(),
-            tlb_r: vec![TLB_EMPTY; TLB_SIZE].into_boxed_slice(),
-            tlb_w: vec![TLB_EMPTY; TLB_SIZE].into_boxed_slice(),
+            m: Mem {
+                budget: m.budget.clone(),
+                regions: m.regions.clone(),
+                map: m.map.clone(),
+                slots: m.slots.clone(),
+                free: m.free.clone(),
+                tlb_r: vec![TLB_EMPTY; TLB_SIZE].into_boxed_slice(),
+                tlb_w: vec![TLB_EMPTY; TLB_SIZE].into_boxed_slice(),
+                code_pages: VpnSet::default(),
+                pending: Vec::new(),
+                oom: false,
+                mmap_base: m.mmap_base,
+            },
             code: CodeCache::new(),
-            code_written: false,
-            oom: false,
-            mmap_base: self.mmap_base,
         }
     }
 
     /// Bytes of guest memory in use by this space (pages shared with a fork
     /// count in both, like RSS).
     pub fn resident_bytes(&self) -> u64 {
-        self.map.len() as u64 * PAGE_SIZE
+        self.m.map.len() as u64 * PAGE_SIZE
     }
 
     /// Forget decoded instructions for [addr, addr+len) (riscv_flush_icache).
     /// Not needed for correctness — stores already invalidate — but cheap.
     pub fn invalidate_code(&mut self, addr: u64, len: u64) {
         if let Some((s, e)) = page_range(addr, len) {
-            self.code.invalidate_range(s, e);
+            self.code.invalidate_range(s, e, &mut self.m);
         }
     }
 
     /// Forget all decoded instructions (fence.i).
     pub fn flush_code(&mut self) {
-        self.code.clear();
+        self.code.clear(&mut self.m);
     }
 }
 

@@ -3,6 +3,8 @@
 use super::{copy_in, copy_out, read_path, SysError, SysResult};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::fd::*;
+use crate::kernel::pipe::{PipeRef, PIPE_BUF};
+use crate::kernel::signal::{SigInfo, SIGPIPE};
 use crate::kernel::{Kernel, Pid, Wait};
 use crate::vfs::inode::*;
 use crate::vfs::{new_dir, new_file, Device, FileData, Ino, Lookup, NodeKind};
@@ -23,9 +25,9 @@ fn proc_mut(k: &mut Kernel, pid: Pid) -> KResult<&mut crate::kernel::Process> {
 fn dir_of(k: &Kernel, pid: Pid, dirfd: i32) -> KResult<Ino> {
     let p = k.procs.get(&pid).ok_or(Errno::ESRCH)?;
     if dirfd == AT_FDCWD {
-        return Ok(p.cwd);
+        return Ok(p.fs.borrow().cwd);
     }
-    let f = p.fds.file(dirfd)?;
+    let f = p.fds.borrow().file(dirfd)?;
     let f = f.borrow();
     match f.kind {
         FileKind::Node(ino) if k.vfs.node(ino)?.is_dir() => Ok(ino),
@@ -49,15 +51,15 @@ fn lookup_at(
         let p = k.procs.get(&pid).ok_or(Errno::ESRCH)?;
         if dirfd == AT_FDCWD {
             return Ok(Lookup {
-                ino: p.cwd,
-                parent: p.cwd,
+                ino: p.fs.borrow().cwd,
+                parent: p.fs.borrow().cwd,
             });
         }
-        let f = p.fds.file(dirfd)?;
+        let f = p.fds.borrow().file(dirfd)?;
         let f = f.borrow();
         return match f.kind {
             FileKind::Node(ino) => Ok(Lookup { ino, parent: ino }),
-            FileKind::Stdio(_) => Err(Errno::EOPNOTSUPP.into()),
+            _ => Err(Errno::EOPNOTSUPP.into()),
         };
     }
     let base = dir_of(k, pid, dirfd)?;
@@ -66,7 +68,7 @@ fn lookup_at(
 }
 
 pub fn getcwd(k: &mut Kernel, pid: Pid, buf: u64, size: u64) -> SysResult {
-    let cwd = k.procs.get(&pid).ok_or(Errno::ESRCH)?.cwd;
+    let cwd = k.procs.get(&pid).ok_or(Errno::ESRCH)?.fs.borrow().cwd;
     let mut path = k.vfs.path_of(cwd)?;
     path.push(0);
     if path.len() as u64 > size {
@@ -77,19 +79,52 @@ pub fn getcwd(k: &mut Kernel, pid: Pid, buf: u64, size: u64) -> SysResult {
 }
 
 pub fn dup(k: &mut Kernel, pid: Pid, fd: i32) -> SysResult {
-    let p = proc_mut(k, pid)?;
-    let f = p.fds.file(fd)?;
-    Ok(p.fds.insert(f, false)? as u64)
+    let mut fds = proc_mut(k, pid)?.fds.borrow_mut();
+    let f = fds.file(fd)?;
+    Ok(fds.insert(f, false)? as u64)
 }
 
 pub fn dup3(k: &mut Kernel, pid: Pid, old: i32, new: i32, flags: u32) -> SysResult {
     if old == new || flags & !O_CLOEXEC != 0 {
         return Err(Errno::EINVAL.into());
     }
-    let p = proc_mut(k, pid)?;
-    let f = p.fds.file(old)?;
-    p.fds.set(new, f, flags & O_CLOEXEC != 0)?;
+    let mut fds = proc_mut(k, pid)?.fds.borrow_mut();
+    let f = fds.file(old)?;
+    // The replaced description may be the last end of a pipe: drop it here.
+    let _old = fds.set(new, f, flags & O_CLOEXEC != 0)?;
     Ok(new as u64)
+}
+
+pub fn pipe2(k: &mut Kernel, pid: Pid, fdsp: u64, flags: u32) -> SysResult {
+    if flags & !(O_CLOEXEC | O_NONBLOCK | O_DIRECT) != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    let pipe = crate::kernel::pipe::Pipe::new_ref();
+    let st = flags & O_NONBLOCK;
+    let r = OpenFile::new(FileKind::PipeRead(pipe.clone()), st, b"pipe:".to_vec());
+    let w = OpenFile::new(FileKind::PipeWrite(pipe), O_WRONLY | st, b"pipe:".to_vec());
+    let cloexec = flags & O_CLOEXEC != 0;
+    let (rfd, wfd) = {
+        let mut fds = proc_mut(k, pid)?.fds.borrow_mut();
+        let rfd = fds.insert(r, cloexec)?;
+        match fds.insert(w, cloexec) {
+            Ok(wfd) => (rfd, wfd),
+            Err(e) => {
+                let _ = fds.remove(rfd);
+                return Err(e.into());
+            }
+        }
+    };
+    let mut b = [0u8; 8];
+    b[..4].copy_from_slice(&rfd.to_le_bytes());
+    b[4..].copy_from_slice(&wfd.to_le_bytes());
+    if let Err(e) = copy_out(k, pid, fdsp, &b) {
+        let mut fds = proc_mut(k, pid)?.fds.borrow_mut();
+        let _ = fds.remove(rfd);
+        let _ = fds.remove(wfd);
+        return Err(e);
+    }
+    Ok(0)
 }
 
 const F_DUPFD: u32 = 0;
@@ -101,32 +136,39 @@ const F_GETLK: u32 = 5;
 const F_SETLK: u32 = 6;
 const F_SETLKW: u32 = 7;
 const F_DUPFD_CLOEXEC: u32 = 1030;
+const F_OFD_GETLK: u32 = 36;
+const F_OFD_SETLK: u32 = 37;
+const F_OFD_SETLKW: u32 = 38;
+const F_SETPIPE_SZ: u32 = 1031;
+const F_GETPIPE_SZ: u32 = 1032;
+const O_DIRECT: u32 = 0o40000;
 
 pub fn fcntl(k: &mut Kernel, pid: Pid, fd: i32, cmd: u32, arg: u64) -> SysResult {
-    let p = proc_mut(k, pid)?;
+    let mut fds = proc_mut(k, pid)?.fds.borrow_mut();
     match cmd {
         F_DUPFD | F_DUPFD_CLOEXEC => {
-            let f = p.fds.file(fd)?;
-            Ok(p.fds.insert_from(arg as i32, f, cmd == F_DUPFD_CLOEXEC)? as u64)
+            let f = fds.file(fd)?;
+            Ok(fds.insert_from(arg as i32, f, cmd == F_DUPFD_CLOEXEC)? as u64)
         }
-        F_GETFD => Ok(p.fds.get(fd)?.cloexec as u64),
+        F_GETFD => Ok(fds.get(fd)?.cloexec as u64),
         F_SETFD => {
-            p.fds.get_mut(fd)?.cloexec = arg & 1 != 0;
+            fds.get_mut(fd)?.cloexec = arg & 1 != 0;
             Ok(0)
         }
-        F_GETFL => Ok(p.fds.file(fd)?.borrow().flags as u64),
+        F_GETFL => Ok(fds.file(fd)?.borrow().flags as u64),
         F_SETFL => {
-            let f = p.fds.file(fd)?;
+            let f = fds.file(fd)?;
             let mut f = f.borrow_mut();
             let settable = O_APPEND | O_NONBLOCK;
             f.flags = (f.flags & !settable) | (arg as u32 & settable);
             Ok(0)
         }
-        // Record locks always succeed: there is no other host process.
-        F_GETLK | F_SETLK | F_SETLKW => {
-            p.fds.get(fd)?;
+        // Record locks always succeed: no other host process shares the files.
+        F_GETLK | F_SETLK | F_SETLKW | F_OFD_GETLK | F_OFD_SETLK | F_OFD_SETLKW => {
+            fds.get(fd)?;
             Ok(0)
         }
+        F_GETPIPE_SZ | F_SETPIPE_SZ => Ok(crate::kernel::pipe::PIPE_CAPACITY as u64),
         _ => Err(Errno::EINVAL.into()),
     }
 }
@@ -134,7 +176,11 @@ pub fn fcntl(k: &mut Kernel, pid: Pid, fd: i32, cmd: u32, arg: u64) -> SysResult
 pub fn mkdirat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, mode: u32) -> SysResult {
     let path = read_path(k, pid, path)?;
     let base = dir_of(k, pid, dirfd)?;
-    let umask = k.procs.get(&pid).map(|p| p.umask).unwrap_or(0o022);
+    let umask = k
+        .procs
+        .get(&pid)
+        .map(|p| p.fs.borrow().umask)
+        .unwrap_or(0o022);
     let (dir, name) = k.vfs.resolve_parent(base, &path)?;
     if name == b"." || name == b".." {
         return Err(Errno::EEXIST.into());
@@ -179,13 +225,13 @@ pub fn chdir(k: &mut Kernel, pid: Pid, path: u64) -> SysResult {
     if !k.vfs.node(l.ino)?.is_dir() {
         return Err(Errno::ENOTDIR.into());
     }
-    proc_mut(k, pid)?.cwd = l.ino;
+    proc_mut(k, pid)?.fs.borrow_mut().cwd = l.ino;
     Ok(0)
 }
 
 pub fn fchdir(k: &mut Kernel, pid: Pid, fd: i32) -> SysResult {
     let ino = dir_of(k, pid, fd)?;
-    proc_mut(k, pid)?.cwd = ino;
+    proc_mut(k, pid)?.fs.borrow_mut().cwd = ino;
     Ok(0)
 }
 
@@ -201,7 +247,11 @@ pub fn openat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32, mode:
             l.ino
         }
         Err(Errno::ENOENT) if flags & O_CREAT != 0 => {
-            let umask = k.procs.get(&pid).map(|p| p.umask).unwrap_or(0o022);
+            let umask = k
+                .procs
+                .get(&pid)
+                .map(|p| p.fs.borrow().umask)
+                .unwrap_or(0o022);
             let (dir, name) = k.vfs.resolve_parent(base, &path)?;
             if path.ends_with(b"/") {
                 return Err(Errno::EISDIR.into());
@@ -237,12 +287,15 @@ pub fn openat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32, mode:
         flags & !(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC),
         path,
     );
-    let fd = proc_mut(k, pid)?.fds.insert(file, flags & O_CLOEXEC != 0)?;
+    let fd = proc_mut(k, pid)?
+        .fds
+        .borrow_mut()
+        .insert(file, flags & O_CLOEXEC != 0)?;
     Ok(fd as u64)
 }
 
 pub fn close(k: &mut Kernel, pid: Pid, fd: i32) -> SysResult {
-    proc_mut(k, pid)?.fds.remove(fd)?;
+    proc_mut(k, pid)?.fds.borrow_mut().remove(fd)?;
     Ok(0)
 }
 
@@ -268,7 +321,7 @@ fn dtype(mode: u32) -> u8 {
 }
 
 pub fn getdents64(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, count: u64) -> SysResult {
-    let file = proc_mut(k, pid)?.fds.file(fd)?;
+    let file = proc_mut(k, pid)?.fds.borrow_mut().file(fd)?;
     let (dir, start) = {
         let f = file.borrow();
         match f.kind {
@@ -313,7 +366,7 @@ pub fn getdents64(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, count: u64) -> Sy
 }
 
 pub fn lseek(k: &mut Kernel, pid: Pid, fd: i32, off: i64, whence: u32) -> SysResult {
-    let file = proc_mut(k, pid)?.fds.file(fd)?;
+    let file = proc_mut(k, pid)?.fds.borrow_mut().file(fd)?;
     let mut f = file.borrow_mut();
     let size = match f.kind {
         FileKind::Node(ino) => match k.vfs.node(ino)?.kind {
@@ -328,7 +381,7 @@ pub fn lseek(k: &mut Kernel, pid: Pid, fd: i32, off: i64, whence: u32) -> SysRes
             NodeKind::Device(_) => return Ok(0),
             _ => k.vfs.node(ino)?.size(),
         },
-        FileKind::Stdio(_) => return Err(Errno::ESPIPE.into()),
+        _ => return Err(Errno::ESPIPE.into()),
     };
     let new = match whence {
         0 => off,
@@ -356,9 +409,16 @@ fn read_file(
         if !f.readable() {
             return Err(Errno::EBADF.into());
         }
-        let ino = match f.kind {
-            FileKind::Node(i) => Some(i),
+        let ino = match &f.kind {
+            FileKind::Node(i) => Some(*i),
             FileKind::Stdio(_) => None,
+            FileKind::PipeRead(p) => {
+                let p = p.clone();
+                let flags = f.flags;
+                drop(f);
+                return read_pipe(&p, len, flags);
+            }
+            FileKind::PipeWrite(_) => return Err(Errno::EBADF.into()),
         };
         (ino, f.flags, at.unwrap_or(f.offset))
     };
@@ -389,6 +449,52 @@ fn read_file(
     Ok(data)
 }
 
+fn read_pipe(pipe: &PipeRef, len: usize, flags: u32) -> Result<Vec<u8>, SysError> {
+    let mut p = pipe.borrow_mut();
+    if p.buf.is_empty() {
+        if p.writers == 0 || len == 0 {
+            return Ok(Vec::new());
+        }
+        return Err(if flags & O_NONBLOCK != 0 {
+            Errno::EAGAIN.into()
+        } else {
+            SysError::Block(Wait::PipeRead(pipe.clone()))
+        });
+    }
+    let n = len.min(p.buf.len());
+    Ok(p.buf.drain(..n).collect())
+}
+
+/// Write to a pipe: all of a small write or nothing (PIPE_BUF atomicity),
+/// as much as fits of a large one; EPIPE (and SIGPIPE) with no reader.
+fn write_pipe(k: &mut Kernel, pid: Pid, pipe: &PipeRef, data: &[u8], flags: u32) -> SysResult {
+    let mut p = pipe.borrow_mut();
+    if p.readers == 0 {
+        drop(p);
+        k.send_to_process(pid, SigInfo::user(SIGPIPE, pid));
+        return Err(Errno::EPIPE.into());
+    }
+    let room = p.room();
+    let n = if data.len() <= PIPE_BUF {
+        if room >= data.len() {
+            data.len()
+        } else {
+            0
+        }
+    } else {
+        room.min(data.len())
+    };
+    if n == 0 && !data.is_empty() {
+        return Err(if flags & O_NONBLOCK != 0 {
+            Errno::EAGAIN.into()
+        } else {
+            SysError::Block(Wait::PipeWrite(pipe.clone()))
+        });
+    }
+    p.buf.extend(&data[..n]);
+    Ok(n as u64)
+}
+
 fn read_terminal(k: &mut Kernel, len: usize, flags: u32) -> Result<Vec<u8>, SysError> {
     if k.input.buf.is_empty() {
         if k.input.eof {
@@ -403,20 +509,26 @@ fn read_terminal(k: &mut Kernel, len: usize, flags: u32) -> Result<Vec<u8>, SysE
     Ok(k.take_input(len))
 }
 
-fn write_file(k: &mut Kernel, file: &FileRef, data: &[u8], at: Option<u64>) -> SysResult {
+fn write_file(k: &mut Kernel, pid: Pid, file: &FileRef, data: &[u8], at: Option<u64>) -> SysResult {
     let (ino, flags, offset) = {
         let f = file.borrow();
         if !f.writable() {
             return Err(Errno::EBADF.into());
         }
-        match f.kind {
+        match &f.kind {
             FileKind::Stdio(s) => {
+                let fd = if *s == Stdio::Err { 2 } else { 1 };
                 drop(f);
-                k.host
-                    .write_output(if s == Stdio::Err { 2 } else { 1 }, data);
+                k.host.write_output(fd, data);
                 return Ok(data.len() as u64);
             }
-            FileKind::Node(i) => (i, f.flags, at.unwrap_or(f.offset)),
+            FileKind::Node(i) => (*i, f.flags, at.unwrap_or(f.offset)),
+            FileKind::PipeWrite(p) => {
+                let (p, flags) = (p.clone(), f.flags);
+                drop(f);
+                return write_pipe(k, pid, &p, data, flags);
+            }
+            FileKind::PipeRead(_) => return Err(Errno::EBADF.into()),
         }
     };
     match &k.vfs.node(ino)?.kind {
@@ -453,15 +565,15 @@ fn write_file(k: &mut Kernel, file: &FileRef, data: &[u8], at: Option<u64>) -> S
 }
 
 pub fn read(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, len: u64) -> SysResult {
-    let file = proc_mut(k, pid)?.fds.file(fd)?;
+    let file = proc_mut(k, pid)?.fds.borrow_mut().file(fd)?;
     let data = read_file(k, &file, len.min(IO_CHUNK) as usize, None)?;
     copy_out(k, pid, buf, &data)?;
     Ok(data.len() as u64)
 }
 
 pub fn pread(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, len: u64, off: u64) -> SysResult {
-    let file = proc_mut(k, pid)?.fds.file(fd)?;
-    if matches!(file.borrow().kind, FileKind::Stdio(_)) {
+    let file = proc_mut(k, pid)?.fds.borrow_mut().file(fd)?;
+    if !matches!(file.borrow().kind, FileKind::Node(_)) {
         return Err(Errno::ESPIPE.into());
     }
     let data = read_file(k, &file, len.min(IO_CHUNK) as usize, Some(off))?;
@@ -470,18 +582,18 @@ pub fn pread(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, len: u64, off: u64) ->
 }
 
 pub fn write(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, len: u64) -> SysResult {
-    let file = proc_mut(k, pid)?.fds.file(fd)?;
+    let file = proc_mut(k, pid)?.fds.borrow_mut().file(fd)?;
     let data = copy_in(k, pid, buf, len.min(IO_CHUNK) as usize)?;
-    write_file(k, &file, &data, None)
+    write_file(k, pid, &file, &data, None)
 }
 
 pub fn pwrite(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, len: u64, off: u64) -> SysResult {
-    let file = proc_mut(k, pid)?.fds.file(fd)?;
-    if matches!(file.borrow().kind, FileKind::Stdio(_)) {
+    let file = proc_mut(k, pid)?.fds.borrow_mut().file(fd)?;
+    if !matches!(file.borrow().kind, FileKind::Node(_)) {
         return Err(Errno::ESPIPE.into());
     }
     let data = copy_in(k, pid, buf, len.min(IO_CHUNK) as usize)?;
-    write_file(k, &file, &data, Some(off))
+    write_file(k, pid, &file, &data, Some(off))
 }
 
 fn iovecs(k: &mut Kernel, pid: Pid, iov: u64, cnt: u64) -> Result<Vec<(u64, u64)>, SysError> {
@@ -500,16 +612,16 @@ fn iovecs(k: &mut Kernel, pid: Pid, iov: u64, cnt: u64) -> Result<Vec<(u64, u64)
 }
 
 pub fn writev(k: &mut Kernel, pid: Pid, fd: i32, iov: u64, cnt: u64) -> SysResult {
-    let file = proc_mut(k, pid)?.fds.file(fd)?;
+    let file = proc_mut(k, pid)?.fds.borrow_mut().file(fd)?;
     let mut data = Vec::new();
     for (base, len) in iovecs(k, pid, iov, cnt)? {
         data.extend(copy_in(k, pid, base, len.min(IO_CHUNK) as usize)?);
     }
-    write_file(k, &file, &data, None)
+    write_file(k, pid, &file, &data, None)
 }
 
 pub fn readv(k: &mut Kernel, pid: Pid, fd: i32, iov: u64, cnt: u64) -> SysResult {
-    let file = proc_mut(k, pid)?.fds.file(fd)?;
+    let file = proc_mut(k, pid)?.fds.borrow_mut().file(fd)?;
     let vecs = iovecs(k, pid, iov, cnt)?;
     let total: u64 = vecs.iter().map(|v| v.1).sum();
     let data = read_file(k, &file, total.min(IO_CHUNK) as usize, None)?;
@@ -576,6 +688,16 @@ fn stat_of(k: &Kernel, kind: &FileKind) -> KResult<Stat> {
                 mtime: n.mtime,
             })
         }
+        FileKind::PipeRead(_) | FileKind::PipeWrite(_) => Ok(Stat {
+            ino: 4,
+            mode: S_IFIFO | 0o600,
+            nlink: 1,
+            uid: 0,
+            gid: 0,
+            rdev: 0,
+            size: 0,
+            mtime: 0,
+        }),
         FileKind::Stdio(_) => Ok(Stat {
             ino: 3,
             mode: if k.stdio_is_tty {
@@ -618,7 +740,7 @@ fn encode_stat(s: &Stat) -> [u8; 128] {
 }
 
 pub fn fstat(k: &mut Kernel, pid: Pid, fd: i32, buf: u64) -> SysResult {
-    let file = proc_mut(k, pid)?.fds.file(fd)?;
+    let file = proc_mut(k, pid)?.fds.borrow_mut().file(fd)?;
     let st = stat_of(k, &file.borrow().kind)?;
     copy_out(k, pid, buf, &encode_stat(&st))?;
     Ok(0)
@@ -627,7 +749,7 @@ pub fn fstat(k: &mut Kernel, pid: Pid, fd: i32, buf: u64) -> SysResult {
 fn stat_at(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32) -> Result<Stat, SysError> {
     let p = read_path(k, pid, path)?;
     if p.is_empty() && flags & AT_EMPTY_PATH != 0 && dirfd != AT_FDCWD {
-        let file = proc_mut(k, pid)?.fds.file(dirfd)?;
+        let file = proc_mut(k, pid)?.fds.borrow_mut().file(dirfd)?;
         return Ok(stat_of(k, &file.borrow().kind)?);
     }
     let l = lookup_at(k, pid, dirfd, path, flags)?;
@@ -673,6 +795,6 @@ pub fn statx(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32, buf: u
 }
 
 pub fn fsync(k: &mut Kernel, pid: Pid, fd: i32) -> SysResult {
-    proc_mut(k, pid)?.fds.get(fd)?;
+    proc_mut(k, pid)?.fds.borrow_mut().get(fd)?;
     Ok(0)
 }

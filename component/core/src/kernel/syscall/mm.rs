@@ -44,25 +44,24 @@ fn page_up(v: u64) -> Option<u64> {
 
 pub fn brk(k: &mut Kernel, pid: Pid, addr: u64) -> SysResult {
     let p = k.procs.get_mut(&pid).ok_or(Errno::ESRCH)?;
+    let mut mm = p.mm.borrow_mut();
     if addr < p.brk_start || addr >= TASK_SIZE {
         return Ok(p.brk);
     }
     let old_top = page_up(p.brk).unwrap_or(p.brk);
     let new_top = page_up(addr).unwrap_or(addr);
     if new_top > old_top {
-        if !p.mm.is_mapped(old_top, 0)
-            && p.mm.find_free(old_top, new_top - old_top) != Some(old_top)
-        {
+        if !mm.is_mapped(old_top, 0) && mm.find_free(old_top, new_top - old_top) != Some(old_top) {
             return Ok(p.brk);
         }
-        if p.mm
+        if mm
             .map_anon(old_top, new_top - old_top, Prot::READ | Prot::WRITE)
             .is_err()
         {
             return Ok(p.brk);
         }
     } else if new_top < old_top {
-        p.mm.unmap(new_top, old_top - new_top);
+        mm.unmap(new_top, old_top - new_top);
     }
     p.brk = addr;
     Ok(addr)
@@ -88,7 +87,13 @@ pub fn mmap(
     // File contents for a file mapping (a private copy; MAP_SHARED files
     // are copies too until writes need to reach the file).
     let data = if flags & MAP_ANONYMOUS == 0 {
-        let file = k.procs.get(&pid).ok_or(Errno::ESRCH)?.fds.file(fd)?;
+        let file = k
+            .procs
+            .get(&pid)
+            .ok_or(Errno::ESRCH)?
+            .fds
+            .borrow()
+            .file(fd)?;
         let f = file.borrow();
         let FileKind::Node(ino) = f.kind else {
             return Err(Errno::ENODEV.into());
@@ -106,6 +111,7 @@ pub fn mmap(
         None
     };
     let p = k.procs.get_mut(&pid).ok_or(Errno::ESRCH)?;
+    let mut mm = p.mm.borrow_mut();
     let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
     let start = if fixed {
         if addr % PAGE_SIZE != 0 || addr.checked_add(len).is_none_or(|e| e > TASK_SIZE) {
@@ -114,7 +120,7 @@ pub fn mmap(
         if flags & MAP_FIXED_NOREPLACE != 0 && flags & MAP_FIXED == 0 {
             let mut a = addr;
             while a < addr + len {
-                if p.mm.is_mapped(a, 1) {
+                if mm.is_mapped(a, 1) {
                     return Err(Errno::EEXIST.into());
                 }
                 a += PAGE_SIZE;
@@ -123,16 +129,16 @@ pub fn mmap(
         addr
     } else {
         let hint = addr & !(PAGE_SIZE - 1);
-        p.mm.find_free(hint, len).ok_or(Errno::ENOMEM)?
+        mm.find_free(hint, len).ok_or(Errno::ENOMEM)?
     };
-    p.mm.map_anon(start, len, Prot::READ | Prot::WRITE)
+    mm.map_anon(start, len, Prot::READ | Prot::WRITE)
         .map_err(mm_err)?;
     if let Some(d) = data {
-        if p.mm.write_force(start, &d).is_err() {
+        if mm.write_force(start, &d).is_err() {
             return Err(Errno::ENOMEM.into());
         }
     }
-    p.mm.protect(start, len, prot_of(prot)).map_err(mm_err)?;
+    mm.protect(start, len, prot_of(prot)).map_err(mm_err)?;
     Ok(start)
 }
 
@@ -145,6 +151,7 @@ pub fn munmap(k: &mut Kernel, pid: Pid, addr: u64, len: u64) -> SysResult {
         .get_mut(&pid)
         .ok_or(Errno::ESRCH)?
         .mm
+        .borrow_mut()
         .unmap(addr, len);
     Ok(0)
 }
@@ -155,10 +162,11 @@ pub fn mprotect(k: &mut Kernel, pid: Pid, addr: u64, len: u64, prot: u32) -> Sys
     }
     let len = page_up(len).ok_or(Errno::EINVAL)?;
     let p = k.procs.get_mut(&pid).ok_or(Errno::ESRCH)?;
-    if !p.mm.is_mapped(addr, len) {
+    let mut mm = p.mm.borrow_mut();
+    if !mm.is_mapped(addr, len) {
         return Err(Errno::ENOMEM.into());
     }
-    p.mm.protect(addr, len, prot_of(prot)).map_err(mm_err)?;
+    mm.protect(addr, len, prot_of(prot)).map_err(mm_err)?;
     Ok(0)
 }
 
@@ -182,20 +190,21 @@ pub fn mremap(
         .filter(|&l| l < TASK_SIZE)
         .ok_or(Errno::ENOMEM)?;
     let p = k.procs.get_mut(&pid).ok_or(Errno::ESRCH)?;
-    if !p.mm.is_mapped(old, old_len) {
+    let mut mm = p.mm.borrow_mut();
+    if !mm.is_mapped(old, old_len) {
         return Err(Errno::EFAULT.into());
     }
-    let prot = p.mm.prot_at(old).unwrap_or(Prot::READ | Prot::WRITE);
+    let prot = mm.prot_at(old).unwrap_or(Prot::READ | Prot::WRITE);
     if flags & MREMAP_FIXED == 0 {
         if new_len <= old_len {
-            p.mm.unmap(old + new_len, old_len - new_len);
+            mm.unmap(old + new_len, old_len - new_len);
             return Ok(old);
         }
         let tail = old + old_len;
         let grow = new_len - old_len;
-        let free_after = (0..grow / PAGE_SIZE).all(|i| !p.mm.is_mapped(tail + i * PAGE_SIZE, 1));
+        let free_after = (0..grow / PAGE_SIZE).all(|i| !mm.is_mapped(tail + i * PAGE_SIZE, 1));
         if free_after && tail + grow <= TASK_SIZE {
-            p.mm.map_anon(tail, grow, prot).map_err(mm_err)?;
+            mm.map_anon(tail, grow, prot).map_err(mm_err)?;
             return Ok(old);
         }
         if flags & MREMAP_MAYMOVE == 0 {
@@ -208,15 +217,15 @@ pub fn mremap(
         }
         new_addr
     } else {
-        p.mm.find_free(0, new_len).ok_or(Errno::ENOMEM)?
+        mm.find_free(0, new_len).ok_or(Errno::ENOMEM)?
     };
     let keep = old_len.min(new_len) as usize;
     let mut data = vec![0u8; keep];
-    p.mm.read_force(old, &mut data).map_err(|_| Errno::EFAULT)?;
-    p.mm.map_anon(dest, new_len, Prot::READ | Prot::WRITE)
+    mm.read_force(old, &mut data).map_err(|_| Errno::EFAULT)?;
+    mm.map_anon(dest, new_len, Prot::READ | Prot::WRITE)
         .map_err(mm_err)?;
-    p.mm.write_force(dest, &data).map_err(|_| Errno::ENOMEM)?;
-    p.mm.protect(dest, new_len, prot).map_err(mm_err)?;
-    p.mm.unmap(old, old_len);
+    mm.write_force(dest, &data).map_err(|_| Errno::ENOMEM)?;
+    mm.protect(dest, new_len, prot).map_err(mm_err)?;
+    mm.unmap(old, old_len);
     Ok(dest)
 }

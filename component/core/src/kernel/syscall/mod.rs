@@ -2,17 +2,20 @@
 //! result goes to a0 (negative errno on failure), as on Linux riscv64.
 
 pub mod fs;
+pub mod futex;
 pub mod mm;
 pub mod names;
+pub mod poll;
 pub mod proc;
+pub mod sig;
 pub mod time;
 pub mod tty;
 
 use super::errno::Errno;
-use super::{Kernel, Pid, TaskState, Wait};
+use super::{Kernel, Pid, Wait};
 
 /// Why a handler did not return a value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum SysError {
     Errno(Errno),
     /// Block the task; the `ecall` is re-executed when the wait is over.
@@ -41,7 +44,7 @@ pub fn dispatch(k: &mut Kernel, tid: Pid) {
     let nr = x[17];
     let a = [x[10], x[11], x[12], x[13], x[14], x[15]];
     let result = call(k, tid, nr, a);
-    if k.strace && result != Err(SysError::Block(Wait::Stdin)) {
+    if k.strace && !matches!(result, Err(SysError::Block(_))) {
         trace(k, tid, nr, &a, &result);
     }
     let Some(task) = k.tasks.get_mut(&tid) else {
@@ -56,7 +59,7 @@ pub fn dispatch(k: &mut Kernel, tid: Pid) {
             task.cpu.x[10] = (-(e.0 as i64)) as u64;
             task.cpu.pc += 4;
         }
-        Err(SysError::Block(w)) => task.state = TaskState::Blocked(w),
+        Err(SysError::Block(w)) => task.block(w, None),
         Err(SysError::NoReturn) => {}
     }
 }
@@ -69,6 +72,7 @@ fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
         GETCWD => fs::getcwd(k, pid, a[0], a[1]),
         DUP => fs::dup(k, pid, a[0] as i32),
         DUP3 => fs::dup3(k, pid, a[0] as i32, a[1] as i32, a[2] as u32),
+        PIPE2 => fs::pipe2(k, pid, a[0], a[1] as u32),
         FCNTL => fs::fcntl(k, pid, a[0] as i32, a[1] as u32, a[2]),
         IOCTL => tty::ioctl(k, pid, a[0] as i32, a[1] as u32, a[2]),
         MKDIRAT => fs::mkdirat(k, pid, a[0] as i32, a[1], a[2] as u32),
@@ -109,10 +113,51 @@ fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
         MREMAP => mm::mremap(k, pid, a[0], a[1], a[2], a[3] as u32, a[4]),
         MADVISE => Ok(0),
         // processes
+        // riscv64 passes (flags, stack, parent_tid, tls, child_tid).
+        CLONE => proc::clone(k, tid, a[0], a[1], a[2], a[4], a[3]),
+        CLONE3 => proc::clone3(k, tid, a[0], a[1]),
+        EXECVE => proc::execve(k, tid, a[0], a[1], a[2]),
+        WAIT4 => proc::wait4(k, tid, a[0] as i32, a[1], a[2] as u32, a[3]),
+        WAITID => proc::waitid(k, tid, a[0] as u32, a[1] as i32, a[2], a[3] as u32),
         EXIT => proc::exit(k, tid, a[0] as i32),
         EXIT_GROUP => proc::exit_group(k, pid, a[0] as i32),
         SET_TID_ADDRESS => proc::set_tid_address(k, tid, a[0]),
-        SET_ROBUST_LIST => Ok(0),
+        SET_ROBUST_LIST => {
+            if let Some(t) = k.tasks.get_mut(&tid) {
+                t.robust_list = a[0];
+            }
+            Ok(0)
+        }
+        FUTEX => futex::futex(
+            k,
+            tid,
+            a[0],
+            a[1] as u32,
+            a[2] as u32,
+            a[3],
+            a[4],
+            a[5] as u32,
+        ),
+        GETPGID => proc::getpgid(k, pid, a[0] as i32),
+        SETPGID => proc::setpgid(k, pid, a[0] as i32, a[1] as i32),
+        GETSID => proc::getsid(k, pid, a[0] as i32),
+        SETSID => proc::setsid(k, pid),
+        SYSINFO => proc::sysinfo(k, pid, a[0]),
+        TIMES => proc::times(k, pid, a[0]),
+        GETRUSAGE => proc::getrusage(k, pid, a[1]),
+        KILL => sig::kill(k, pid, a[0] as i32, a[1]),
+        TKILL => sig::tgkill(k, pid, -1, a[0] as i32, a[1]),
+        TGKILL => sig::tgkill(k, pid, a[0] as i32, a[1] as i32, a[2]),
+        RT_SIGACTION => sig::rt_sigaction(k, pid, a[0], a[1], a[2], a[3]),
+        RT_SIGPROCMASK => sig::rt_sigprocmask(k, tid, a[0], a[1], a[2], a[3]),
+        RT_SIGPENDING => sig::rt_sigpending(k, tid, a[0]),
+        RT_SIGSUSPEND => sig::rt_sigsuspend(k, tid, a[0]),
+        RT_SIGTIMEDWAIT => sig::rt_sigtimedwait(k, tid, a[0], a[1], a[2]),
+        RT_SIGQUEUEINFO => sig::rt_sigqueueinfo(k, pid, a[0] as i32, a[1], a[2]),
+        RT_SIGRETURN => sig::rt_sigreturn(k, tid),
+        SIGALTSTACK => sig::sigaltstack(k, tid, a[0], a[1]),
+        PPOLL => poll::ppoll(k, tid, a[0], a[1], a[2], a[3]),
+        PSELECT6 => poll::pselect6(k, tid, a[0], a[1], a[2], a[3], a[4], a[5]),
         GETPID => Ok(pid as u64),
         GETPPID => Ok(k.procs.get(&pid).map(|p| p.ppid).unwrap_or(0) as u64),
         GETTID => Ok(tid as u64),
@@ -122,7 +167,6 @@ fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
         PRLIMIT64 => proc::prlimit64(k, pid, a[0] as i32, a[1] as u32, a[2], a[3]),
         GETRLIMIT => proc::prlimit64(k, pid, 0, a[0] as u32, 0, a[1]),
         GETRANDOM => proc::getrandom(k, pid, a[0], a[1]),
-        RT_SIGACTION | RT_SIGPROCMASK => proc::signal_stub(k, pid, nr, a),
         SCHED_YIELD => Ok(0),
         SCHED_GETAFFINITY => proc::sched_getaffinity(k, pid, a[1], a[2]),
         // time
@@ -141,6 +185,43 @@ fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
             Err(Errno::ENOSYS.into())
         }
     }
+}
+
+/// Block task `tid` on `wait` until `deadline` (monotonic ns), leaving its
+/// pc on the ecall so the call restarts when woken.
+pub fn block(k: &mut Kernel, tid: Pid, wait: Wait, deadline: Option<u64>) -> SysResult {
+    if let Some(t) = k.tasks.get_mut(&tid) {
+        t.block(wait, deadline);
+    }
+    Err(SysError::NoReturn)
+}
+
+/// Whether a call interrupted by a handler with SA_RESTART starts again
+/// (Linux's ERESTARTSYS) rather than failing with EINTR.
+pub fn restartable(nr: u64) -> bool {
+    use names::*;
+    matches!(
+        nr,
+        READ | WRITE
+            | READV
+            | WRITEV
+            | PREAD64
+            | PWRITE64
+            | WAIT4
+            | WAITID
+            | FUTEX
+            | OPENAT
+            | IOCTL
+            | FCNTL
+            | FLOCK
+            | ACCEPT
+            | ACCEPT4
+            | CONNECT
+            | RECVFROM
+            | SENDTO
+            | RECVMSG
+            | SENDMSG
+    )
 }
 
 fn trace(k: &mut Kernel, tid: Pid, nr: u64, a: &[u64; 6], r: &SysResult) {
@@ -163,7 +244,10 @@ fn trace(k: &mut Kernel, tid: Pid, nr: u64, a: &[u64; 6], r: &SysResult) {
 /// Copy a NUL-terminated path from guest memory.
 pub fn read_path(k: &mut Kernel, pid: Pid, addr: u64) -> Result<Vec<u8>, SysError> {
     let p = k.procs.get_mut(&pid).ok_or(Errno::ESRCH)?;
-    let s = p.mm.read_cstr(addr, 4096).map_err(|_| Errno::EFAULT)?;
+    let s =
+        p.mm.borrow_mut()
+            .read_cstr(addr, 4096)
+            .map_err(|_| Errno::EFAULT)?;
     if s.len() >= 4096 {
         return Err(Errno::ENAMETOOLONG.into());
     }
@@ -172,12 +256,16 @@ pub fn read_path(k: &mut Kernel, pid: Pid, addr: u64) -> Result<Vec<u8>, SysErro
 
 pub fn copy_out(k: &mut Kernel, pid: Pid, addr: u64, data: &[u8]) -> Result<(), SysError> {
     let p = k.procs.get_mut(&pid).ok_or(Errno::ESRCH)?;
-    p.mm.write(addr, data).map_err(|_| Errno::EFAULT.into())
+    p.mm.borrow_mut()
+        .write(addr, data)
+        .map_err(|_| Errno::EFAULT.into())
 }
 
 pub fn copy_in(k: &mut Kernel, pid: Pid, addr: u64, len: usize) -> Result<Vec<u8>, SysError> {
     let p = k.procs.get_mut(&pid).ok_or(Errno::ESRCH)?;
     let mut buf = vec![0u8; len];
-    p.mm.read(addr, &mut buf).map_err(|_| Errno::EFAULT)?;
+    p.mm.borrow_mut()
+        .read(addr, &mut buf)
+        .map_err(|_| Errno::EFAULT)?;
     Ok(buf)
 }

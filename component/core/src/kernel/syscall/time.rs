@@ -48,7 +48,7 @@ pub fn gettimeofday(k: &mut Kernel, pid: Pid, tv: u64) -> SysResult {
     Ok(0)
 }
 
-fn read_timespec(k: &mut Kernel, pid: Pid, addr: u64) -> Result<u64, SysError> {
+pub fn read_timespec(k: &mut Kernel, pid: Pid, addr: u64) -> Result<u64, SysError> {
     let b = copy_in(k, pid, addr, 16)?;
     let sec = i64::from_le_bytes(b[..8].try_into().unwrap_or_default());
     let nsec = i64::from_le_bytes(b[8..].try_into().unwrap_or_default());
@@ -60,21 +60,22 @@ fn read_timespec(k: &mut Kernel, pid: Pid, addr: u64) -> Result<u64, SysError> {
         .saturating_add(nsec as u64))
 }
 
-/// Block until `deadline` (monotonic ns). The restarted ecall finds the
-/// stored deadline and completes once it has passed.
+/// Sleep until `deadline` (monotonic ns). The deadline is kept in the
+/// task so a restarted call resumes the same sleep.
 fn sleep_until(k: &mut Kernel, tid: Pid, deadline: u64) -> SysResult {
     let now = k.host.monotonic_ns();
     let task = k.tasks.get_mut(&tid).ok_or(Errno::ESRCH)?;
+    task.resume = None;
     if now >= deadline {
-        task.sleep_deadline = None;
+        task.sleep_until = None;
         return Ok(0);
     }
-    task.sleep_deadline = Some(deadline);
-    Err(SysError::Block(Wait::Until(deadline)))
+    task.sleep_until = Some(deadline);
+    super::block(k, tid, Wait::Sleep, Some(deadline))
 }
 
 pub fn nanosleep(k: &mut Kernel, tid: Pid, req: u64) -> SysResult {
-    if let Some(d) = k.tasks.get(&tid).and_then(|t| t.sleep_deadline) {
+    if let Some(d) = k.tasks.get(&tid).and_then(|t| t.sleep_until) {
         return sleep_until(k, tid, d);
     }
     let pid = k.pid_of(tid);
@@ -84,7 +85,7 @@ pub fn nanosleep(k: &mut Kernel, tid: Pid, req: u64) -> SysResult {
 }
 
 pub fn clock_nanosleep(k: &mut Kernel, tid: Pid, clock: u32, flags: u32, req: u64) -> SysResult {
-    if let Some(d) = k.tasks.get(&tid).and_then(|t| t.sleep_deadline) {
+    if let Some(d) = k.tasks.get(&tid).and_then(|t| t.sleep_until) {
         return sleep_until(k, tid, d);
     }
     let pid = k.pid_of(tid);

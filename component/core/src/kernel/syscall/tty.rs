@@ -35,10 +35,17 @@ fn default_termios() -> [u8; 60] {
 }
 
 pub fn ioctl(k: &mut Kernel, pid: Pid, fd: i32, req: u32, arg: u64) -> SysResult {
-    let file = k.procs.get(&pid).ok_or(Errno::ESRCH)?.fds.file(fd)?;
+    let file = k
+        .procs
+        .get(&pid)
+        .ok_or(Errno::ESRCH)?
+        .fds
+        .borrow()
+        .file(fd)?;
     let is_tty = match file.borrow().kind {
         FileKind::Stdio(_) => k.stdio_is_tty,
         FileKind::Node(ino) => matches!(k.vfs.node(ino)?.kind, NodeKind::Device(Device::Tty)),
+        _ => false,
     };
     if req == FIONREAD && !is_tty {
         return Err(Errno::ENOTTY.into());
