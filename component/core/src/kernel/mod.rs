@@ -338,6 +338,13 @@ impl Kernel {
                 );
             }
             Exit::Fault(f) => {
+                let pid = self.pid_of(tid);
+                let oom = self.procs.get(&pid).is_some_and(|p| p.mm.borrow_mut().take_oom());
+                if oom {
+                    self.notice(&format!("out of guest memory (limit {} MiB); killing pid {pid}", self.budget.limit() >> 20));
+                    self.exit_process(pid, status_signaled(SIGKILL, false));
+                    return;
+                }
                 let code = if f.unmapped { SEGV_MAPERR } else { SEGV_ACCERR };
                 self.force_signal(
                     tid,
