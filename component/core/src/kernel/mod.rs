@@ -339,9 +339,15 @@ impl Kernel {
             }
             Exit::Fault(f) => {
                 let pid = self.pid_of(tid);
-                let oom = self.procs.get(&pid).is_some_and(|p| p.mm.borrow_mut().take_oom());
+                let oom = self
+                    .procs
+                    .get(&pid)
+                    .is_some_and(|p| p.mm.borrow_mut().take_oom());
                 if oom {
-                    self.notice(&format!("out of guest memory (limit {} MiB); killing pid {pid}", self.budget.limit() >> 20));
+                    self.notice(&format!(
+                        "out of guest memory (limit {} MiB); killing pid {pid}",
+                        self.budget.limit() >> 20
+                    ));
                     self.exit_process(pid, status_signaled(SIGKILL, false));
                     return;
                 }

@@ -10,7 +10,7 @@ use goblin::elf::Elf;
 use crate::mm::{AddressSpace, Prot, PAGE_SIZE};
 
 /// Where PIE executables are placed (Sv39-friendly, like qemu's choice).
-pub const PIE_BASE: u64 = 0x2aaa_aaa0_00;
+pub const PIE_BASE: u64 = 0x002a_aaaa_a000;
 /// Where the dynamic linker is placed.
 pub const INTERP_BASE: u64 = 0x3f_f000_0000;
 /// The top of the initial stack; everything user-visible is below Sv39's 256 GiB.
@@ -201,7 +201,7 @@ pub const AT_EXECFN: u64 = 31;
 /// HWCAP bits for the single-letter extensions implemented: I M A F D C.
 pub const HWCAP_RV64GC: u64 = (1 << (b'I' - b'A'))
     | (1 << (b'M' - b'A'))
-    | (1 << (b'A' - b'A'))
+    | 1
     | (1 << (b'F' - b'A'))
     | (1 << (b'D' - b'A'))
     | (1 << (b'C' - b'A'));

@@ -91,7 +91,7 @@ pub fn dup3(k: &mut Kernel, pid: Pid, old: i32, new: i32, flags: u32) -> SysResu
     let mut fds = proc_mut(k, pid)?.fds.borrow_mut();
     let f = fds.file(old)?;
     // The replaced description may be the last end of a pipe: drop it here.
-    let _old = fds.set(new, f, flags & O_CLOEXEC != 0)?;
+    fds.set(new, f, flags & O_CLOEXEC != 0)?;
     Ok(new as u64)
 }
 

@@ -67,7 +67,7 @@ pub fn futex(
                 Some(Resume::Signal) => return Err(Errno::EINTR.into()),
                 None => {}
             }
-            if uaddr % 4 != 0 {
+            if !uaddr.is_multiple_of(4) {
                 return Err(Errno::EINVAL.into());
             }
             if cmd == FUTEX_WAIT_BITSET && val3 == 0 {

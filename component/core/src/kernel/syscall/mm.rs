@@ -78,7 +78,7 @@ pub fn mmap(
     fd: i32,
     off: u64,
 ) -> SysResult {
-    if len == 0 || off % PAGE_SIZE != 0 || flags & (MAP_SHARED | MAP_PRIVATE) == 0 {
+    if len == 0 || !off.is_multiple_of(PAGE_SIZE) || flags & (MAP_SHARED | MAP_PRIVATE) == 0 {
         return Err(Errno::EINVAL.into());
     }
     let len = page_up(len)
@@ -114,7 +114,7 @@ pub fn mmap(
     let mut mm = p.mm.borrow_mut();
     let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
     let start = if fixed {
-        if addr % PAGE_SIZE != 0 || addr.checked_add(len).is_none_or(|e| e > TASK_SIZE) {
+        if !addr.is_multiple_of(PAGE_SIZE) || addr.checked_add(len).is_none_or(|e| e > TASK_SIZE) {
             return Err(Errno::EINVAL.into());
         }
         if flags & MAP_FIXED_NOREPLACE != 0 && flags & MAP_FIXED == 0 {
@@ -143,7 +143,7 @@ pub fn mmap(
 }
 
 pub fn munmap(k: &mut Kernel, pid: Pid, addr: u64, len: u64) -> SysResult {
-    if addr % PAGE_SIZE != 0 || len == 0 {
+    if !addr.is_multiple_of(PAGE_SIZE) || len == 0 {
         return Err(Errno::EINVAL.into());
     }
     let len = page_up(len).ok_or(Errno::EINVAL)?;
@@ -157,7 +157,7 @@ pub fn munmap(k: &mut Kernel, pid: Pid, addr: u64, len: u64) -> SysResult {
 }
 
 pub fn mprotect(k: &mut Kernel, pid: Pid, addr: u64, len: u64, prot: u32) -> SysResult {
-    if addr % PAGE_SIZE != 0 {
+    if !addr.is_multiple_of(PAGE_SIZE) {
         return Err(Errno::EINVAL.into());
     }
     let len = page_up(len).ok_or(Errno::EINVAL)?;
@@ -182,7 +182,10 @@ pub fn mremap(
     flags: u32,
     new_addr: u64,
 ) -> SysResult {
-    if old % PAGE_SIZE != 0 || new_len == 0 || flags & !(MREMAP_MAYMOVE | MREMAP_FIXED) != 0 {
+    if !old.is_multiple_of(PAGE_SIZE)
+        || new_len == 0
+        || flags & !(MREMAP_MAYMOVE | MREMAP_FIXED) != 0
+    {
         return Err(Errno::EINVAL.into());
     }
     let old_len = page_up(old_len).ok_or(Errno::EINVAL)?;
@@ -212,7 +215,7 @@ pub fn mremap(
         }
     }
     let dest = if flags & MREMAP_FIXED != 0 {
-        if new_addr % PAGE_SIZE != 0 {
+        if !new_addr.is_multiple_of(PAGE_SIZE) {
             return Err(Errno::EINVAL.into());
         }
         new_addr

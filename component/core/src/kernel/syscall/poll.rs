@@ -146,6 +146,7 @@ pub fn ppoll(k: &mut Kernel, tid: Pid, fds: u64, nfds: u64, ts: u64, sigmask: u6
 }
 
 /// pselect6(nfds, readfds, writefds, exceptfds, timeout, sigmask-pair)
+#[allow(clippy::too_many_arguments)]
 pub fn pselect6(
     k: &mut Kernel,
     tid: Pid,

@@ -103,9 +103,8 @@ fn do_clone(k: &mut Kernel, tid: Pid, a: CloneArgs) -> SysResult {
     if f & CLONE_SETTLS != 0 {
         cpu.x[4] = a.tls;
     }
-    let child_pid;
-    if f & CLONE_THREAD != 0 {
-        child_pid = pid;
+    let child_pid = if f & CLONE_THREAD != 0 {
+        pid
     } else {
         let parent = k.procs.get(&pid).ok_or(Errno::ESRCH)?;
         let mm = if f & CLONE_VM != 0 {
@@ -161,8 +160,8 @@ fn do_clone(k: &mut Kernel, tid: Pid, a: CloneArgs) -> SysResult {
             start_ns: k.host.monotonic_ns(),
         };
         k.procs.insert(new_tid, proc);
-        child_pid = new_tid;
-    }
+        new_tid
+    };
     let mut task = Task::new(new_tid, child_pid, cpu);
     task.sigmask = sigmask;
     if f & CLONE_CHILD_CLEARTID != 0 {
