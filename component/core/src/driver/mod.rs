@@ -192,7 +192,6 @@ impl Machine {
     }
 
     pub fn set_window_size(&mut self, rows: u16, cols: u16) {
-        // SIGWINCH delivery comes with signals; the size is read from the host.
-        let _ = (rows, cols);
+        self.kernel.set_window_size(rows, cols);
     }
 }

@@ -11,6 +11,7 @@ pub mod pipe;
 pub mod signal;
 pub mod syscall;
 pub mod task;
+pub mod tty;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -52,6 +53,8 @@ pub struct Kernel {
     cursor: Pid,
     /// Whether stdin/stdout are a terminal.
     pub stdio_is_tty: bool,
+    /// The terminal's line discipline, when stdio is a terminal.
+    pub tty: Option<tty::Tty>,
     /// The siginfo of each pending signal, by (task or process id, signal,
     /// whether the id is a thread's).
     pub siginfo: HashMap<(Pid, u8, bool), SigInfo>,
@@ -74,7 +77,9 @@ pub fn status_signaled(sig: u8, core: bool) -> i32 {
 
 impl Kernel {
     pub fn new(vfs: Vfs, host: Box<dyn Host>, memory_limit: u64) -> Kernel {
-        let stdio_is_tty = host.window_size().is_some();
+        let size = host.window_size();
+        let stdio_is_tty = size.is_some();
+        let tty = size.map(|s| tty::Tty::new(host.host_echoes(), Some(s)));
         let boot_ns = host.monotonic_ns();
         Kernel {
             vfs,
@@ -90,6 +95,7 @@ impl Kernel {
             reported: BTreeSet::new(),
             cursor: 0,
             stdio_is_tty,
+            tty,
             siginfo: HashMap::new(),
             pollers: HashMap::new(),
             boot_ns,
@@ -148,6 +154,10 @@ impl Kernel {
             },
         );
         self.init_pid = pid;
+        if let Some(t) = self.tty.as_mut() {
+            t.fg_pgrp = pid;
+            t.session = pid;
+        }
         pid
     }
 
@@ -176,13 +186,79 @@ impl Kernel {
             StdinRead::WouldBlock => {}
             StdinRead::Eof => self.input.eof = true,
         }
+        self.pump_tty();
+    }
+
+    /// Run raw terminal input through the line discipline: echo it and
+    /// raise ^C/^\/^Z on the foreground process group.
+    pub fn pump_tty(&mut self) {
+        let Some(tty) = self.tty.as_mut() else {
+            return;
+        };
+        if self.input.buf.is_empty() {
+            return;
+        }
+        let raw: Vec<u8> = self.input.buf.drain(..).collect();
+        let sigs = tty.input(&raw);
+        let echo = std::mem::take(&mut tty.echo_out);
+        let fg = tty.fg_pgrp;
+        if !echo.is_empty() {
+            self.host.write_output(1, &echo);
+        }
+        for s in sigs {
+            let sig = match s {
+                tty::TtySignal::Int => SIGINT,
+                tty::TtySignal::Quit => SIGQUIT,
+                tty::TtySignal::Susp => SIGTSTP,
+            };
+            self.signal_pgrp(fg, sig);
+        }
+    }
+
+    /// Send `sig` from the kernel to every live process in group `pgrp`.
+    pub fn signal_pgrp(&mut self, pgrp: Pid, sig: u8) {
+        let members: Vec<Pid> = self
+            .procs
+            .values()
+            .filter(|p| p.pgid == pgrp && p.state == ProcState::Alive)
+            .map(|p| p.pid)
+            .collect();
+        for pid in members {
+            self.send_to_process(
+                pid,
+                SigInfo {
+                    signo: sig,
+                    code: SI_KERNEL,
+                    ..SigInfo::default()
+                },
+            );
+        }
+    }
+
+    /// Whether terminal input (or its end) is there for a read.
+    pub fn stdin_ready(&self) -> bool {
+        match &self.tty {
+            Some(t) => t.readable() || self.input.eof,
+            None => !self.input.buf.is_empty() || self.input.eof,
+        }
+    }
+
+    /// Write to the terminal (or the host's stdout/stderr stream).
+    pub fn terminal_write(&mut self, fd: u8, data: &[u8]) {
+        match &self.tty {
+            Some(t) => {
+                let out = t.output(data).into_owned();
+                self.host.write_output(fd, &out);
+            }
+            None => self.host.write_output(fd, data),
+        }
     }
 
     /// Whether the event a blocked task waits for has happened.
     fn wait_ready(&self, t: &Task) -> bool {
         match &t.wait {
             None => true,
-            Some(Wait::Stdin) => !self.input.buf.is_empty() || self.input.eof,
+            Some(Wait::Stdin) => self.stdin_ready(),
             Some(Wait::Sleep) | Some(Wait::Futex(..)) | Some(Wait::Signal) => false,
             Some(Wait::PipeRead(p)) => p.borrow().readable(),
             Some(Wait::PipeWrite(p)) => p.borrow().writable(),
@@ -698,12 +774,29 @@ impl Kernel {
     }
 
     pub fn take_input(&mut self, max: usize) -> Vec<u8> {
+        if let Some(t) = self.tty.as_mut() {
+            return t.read(max);
+        }
         let n = max.min(self.input.buf.len());
         self.input.buf.drain(..n).collect()
     }
 
     pub fn push_input(&mut self, data: &[u8]) {
         self.input.buf.extend(data);
+        self.pump_tty();
+    }
+
+    /// The terminal was resized: record it and tell the foreground group.
+    pub fn set_window_size(&mut self, rows: u16, cols: u16) {
+        let Some(t) = self.tty.as_mut() else {
+            return;
+        };
+        if (t.rows, t.cols) != (rows, cols) {
+            t.rows = rows;
+            t.cols = cols;
+            let fg = t.fg_pgrp;
+            self.signal_pgrp(fg, SIGWINCH);
+        }
     }
 
     pub fn close_input(&mut self) {

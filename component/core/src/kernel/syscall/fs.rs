@@ -496,8 +496,10 @@ fn write_pipe(k: &mut Kernel, pid: Pid, pipe: &PipeRef, data: &[u8], flags: u32)
 }
 
 fn read_terminal(k: &mut Kernel, len: usize, flags: u32) -> Result<Vec<u8>, SysError> {
-    if k.input.buf.is_empty() {
-        if k.input.eof {
+    k.pump_tty();
+    if !k.stdin_ready() {
+        let (vmin, _) = k.tty.as_ref().map(|t| t.vmin_vtime()).unwrap_or((1, 0));
+        if vmin == 0 && k.tty.is_some() {
             return Ok(Vec::new());
         }
         return Err(if flags & O_NONBLOCK != 0 {
@@ -519,7 +521,7 @@ fn write_file(k: &mut Kernel, pid: Pid, file: &FileRef, data: &[u8], at: Option<
             FileKind::Stdio(s) => {
                 let fd = if *s == Stdio::Err { 2 } else { 1 };
                 drop(f);
-                k.host.write_output(fd, data);
+                k.terminal_write(fd, data);
                 return Ok(data.len() as u64);
             }
             FileKind::Node(i) => (*i, f.flags, at.unwrap_or(f.offset)),
@@ -537,7 +539,7 @@ fn write_file(k: &mut Kernel, pid: Pid, file: &FileRef, data: &[u8], at: Option<
         }
         NodeKind::Device(Device::Full) => return Err(Errno::ENOSPC.into()),
         NodeKind::Device(Device::Tty) => {
-            k.host.write_output(1, data);
+            k.terminal_write(1, data);
             return Ok(data.len() as u64);
         }
         NodeKind::Dir { .. } => return Err(Errno::EISDIR.into()),

@@ -25,14 +25,14 @@ pub fn revents(k: &Kernel, pid: Pid, fd: i32, events: i16) -> i16 {
     let f = file.borrow();
     let ready = match &f.kind {
         FileKind::Stdio(Stdio::In) => {
-            let mut r = 0;
-            if !k.input.buf.is_empty() {
+            let mut r = POLLOUT;
+            if k.stdin_ready() {
                 r |= POLLIN;
             }
-            if k.input.eof {
-                r |= POLLIN | POLLHUP;
+            if k.input.eof && k.tty.is_none() {
+                r |= POLLHUP;
             }
-            r | POLLOUT
+            r
         }
         FileKind::Stdio(_) => POLLOUT,
         FileKind::PipeRead(pp) => {
