@@ -173,6 +173,7 @@ impl Machine {
         proc.brk_start = image.brk;
         proc.brk = image.brk;
         proc.exe = image.exe;
+        proc.cmdline = image.cmdline;
         kernel
             .tasks
             .insert(pid, crate::kernel::Task::new(pid, pid, image.cpu));

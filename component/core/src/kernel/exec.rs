@@ -105,6 +105,7 @@ pub struct Image {
     pub cpu: Cpu,
     pub brk: u64,
     pub exe: Vec<u8>,
+    pub cmdline: Vec<u8>,
 }
 
 /// Load `path` with `argv`/`envp` into a new address space.
@@ -190,6 +191,10 @@ pub fn load_program(
         a.extend_from_slice(&path);
         a
     };
+    let cmdline: Vec<u8> = argv
+        .iter()
+        .flat_map(|a| a.iter().copied().chain([0]))
+        .collect();
     let info = StackInfo {
         argv: &argv,
         envp,
@@ -208,5 +213,6 @@ pub fn load_program(
         cpu: Cpu::new(entry, sp),
         brk,
         exe: abs,
+        cmdline,
     })
 }

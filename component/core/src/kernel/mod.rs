@@ -8,6 +8,7 @@ pub mod errno;
 pub mod exec;
 pub mod fd;
 pub mod pipe;
+pub mod procfs;
 pub mod signal;
 pub mod syscall;
 pub mod task;
@@ -143,6 +144,7 @@ impl Kernel {
                 brk_start: 0,
                 brk: 0,
                 exe: Vec::new(),
+                cmdline: Vec::new(),
                 uid: 0,
                 gid: 0,
                 state: ProcState::Alive,

@@ -151,6 +151,8 @@ pub struct Process {
     pub brk: u64,
     /// Absolute path of the executable (for /proc/self/exe).
     pub exe: Vec<u8>,
+    /// argv as NUL-terminated strings (for /proc/PID/cmdline).
+    pub cmdline: Vec<u8>,
     pub uid: u32,
     pub gid: u32,
     pub state: ProcState,

@@ -121,7 +121,9 @@ fn decode(
             .get_or_insert_with(ruzstd::decoding::FrameDecoder::new)
             .decode_all(stored, &mut out)
             .map_err(|e| format!("zstd: {e}"))?,
-        CODEC_LZ4 => lz4_flex::block::decompress_into(stored, &mut out).map_err(|e| format!("lz4: {e}"))?,
+        CODEC_LZ4 => {
+            lz4_flex::block::decompress_into(stored, &mut out).map_err(|e| format!("lz4: {e}"))?
+        }
         c => return Err(format!("unknown codec {c}")),
     };
     if n != raw_len {
@@ -153,8 +155,10 @@ impl ChunkedImage {
                 c.at + c.len as u64
             ));
         }
-        let data = Rc::new(decode(c.codec, &stored, self.raw_len(k), &mut cache.zstd)
-            .map_err(|e| format!("image chunk {k}: {e}"))?);
+        let data = Rc::new(
+            decode(c.codec, &stored, self.raw_len(k), &mut cache.zstd)
+                .map_err(|e| format!("image chunk {k}: {e}"))?,
+        );
         if cache.slots.len() >= self.cache_slots {
             cache.slots.pop();
         }
@@ -196,7 +200,10 @@ struct Cur<'a> {
 
 impl<'a> Cur<'a> {
     fn u8(&mut self) -> Result<u8, ImageError> {
-        let v = *self.b.get(self.pos).ok_or_else(|| damaged("index ends early"))?;
+        let v = *self
+            .b
+            .get(self.pos)
+            .ok_or_else(|| damaged("index ends early"))?;
         self.pos += 1;
         Ok(v)
     }
@@ -358,7 +365,11 @@ pub fn open(src: Box<dyn RootfsSource>) -> Result<Vfs, ImageError> {
         }
         let parent = cur.varint()?;
         let name = cur.lenbytes()?;
-        if name.is_empty() || name == b"." || name == b".." || name.iter().any(|&b| b == b'/' || b == 0) {
+        if name.is_empty()
+            || name == b"."
+            || name == b".."
+            || name.iter().any(|&b| b == b'/' || b == 0)
+        {
             return Err(bad(i, "bad file name"));
         }
         let dir = *inos
@@ -373,7 +384,8 @@ pub fn open(src: Box<dyn RootfsSource>) -> Result<Vfs, ImageError> {
             if !ok {
                 return Err(bad(i, "hard link to a non-file"));
             }
-            vfs.link(dir, name, t).map_err(|e| bad(i, &format!("cannot link: {e:?}")))?;
+            vfs.link(dir, name, t)
+                .map_err(|e| bad(i, &format!("cannot link: {e:?}")))?;
             inos.push(t);
             continue;
         }
@@ -386,7 +398,10 @@ pub fn open(src: Box<dyn RootfsSource>) -> Result<Vfs, ImageError> {
                 if offset.checked_add(len).is_none_or(|e| e > stream_len) {
                     return Err(bad(i, "file data past the end of the content stream"));
                 }
-                (S_IFREG, Some(NodeKind::File(FileData::Image { offset, len })))
+                (
+                    S_IFREG,
+                    Some(NodeKind::File(FileData::Image { offset, len })),
+                )
             }
             KIND_SYMLINK => (S_IFLNK, Some(NodeKind::Symlink(cur.lenbytes()?.to_vec()))),
             KIND_FIFO => (S_IFIFO, Some(NodeKind::Fifo)),
@@ -404,9 +419,12 @@ pub fn open(src: Box<dyn RootfsSource>) -> Result<Vfs, ImageError> {
         node.uid = uid;
         node.gid = gid;
         node.mtime = mtime;
-        let ino = vfs
-            .create(dir, name, node)
-            .map_err(|e| bad(i, &format!("cannot create {:?}: {e:?}", String::from_utf8_lossy(name))))?;
+        let ino = vfs.create(dir, name, node).map_err(|e| {
+            bad(
+                i,
+                &format!("cannot create {:?}: {e:?}", String::from_utf8_lossy(name)),
+            )
+        })?;
         inos.push(ino);
     }
     Ok(vfs)
@@ -512,10 +530,16 @@ mod tests {
         assert!(vfs.read_all(f).is_err());
         let mut img = image(false);
         img[HEADER_LEN + 6] ^= 0x40; // inside the index
-        assert!(matches!(open(Box::new(BytesRootfs(img))), Err(ImageError::Damaged(_))));
+        assert!(matches!(
+            open(Box::new(BytesRootfs(img))),
+            Err(ImageError::Damaged(_))
+        ));
         let mut img = image(false);
         img[8] = 9;
-        assert!(matches!(open(Box::new(BytesRootfs(img))), Err(ImageError::Version(9))));
+        assert!(matches!(
+            open(Box::new(BytesRootfs(img))),
+            Err(ImageError::Version(9))
+        ));
         assert!(matches!(
             open(Box::new(BytesRootfs(b"not an image".repeat(20)))),
             Err(ImageError::NotImage)

@@ -333,6 +333,36 @@ impl Vfs {
         }
         self.create(dir, &name, new_file(FileData::Mem(data), mode))
     }
+
+    /// Set a generated node at `name` in `dir`, keeping its inode when one
+    /// of the same type is there (open descriptors keep working).
+    pub fn upsert(&mut self, dir: Ino, name: &[u8], node: Inode) -> KResult<Ino> {
+        if let Some(&ino) = self.entries(dir)?.get(name) {
+            let cur = self.node_mut(ino)?;
+            if cur.mode & S_IFMT == node.mode & S_IFMT {
+                if !cur.is_dir() {
+                    cur.kind = node.kind;
+                }
+                cur.mode = node.mode;
+                return Ok(ino);
+            }
+            self.remove_entry(dir, name)?;
+        }
+        self.create(dir, name, node)
+    }
+
+    /// Remove a whole subtree (generated directories of dead processes).
+    pub fn remove_tree(&mut self, dir: Ino, name: &[u8]) -> KResult<()> {
+        let ino = *self.entries(dir)?.get(name).ok_or(Errno::ENOENT)?;
+        if self.node(ino)?.is_dir() {
+            let names: Vec<Vec<u8>> = self.entries(ino)?.keys().cloned().collect();
+            for n in names {
+                self.remove_tree(ino, &n)?;
+            }
+        }
+        self.remove_entry(dir, name)?;
+        Ok(())
+    }
 }
 
 pub fn new_dir(mode: u32) -> Inode {

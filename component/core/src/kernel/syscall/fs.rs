@@ -648,15 +648,11 @@ pub fn readlinkat(
     size: u64,
 ) -> SysResult {
     let p = read_path(k, pid, path)?;
-    let target = if p == b"/proc/self/exe" {
-        k.procs.get(&pid).ok_or(Errno::ESRCH)?.exe.clone()
-    } else {
-        let base = dir_of(k, pid, dirfd)?;
-        let l = k.vfs.resolve(base, &p, false)?;
-        match &k.vfs.node(l.ino)?.kind {
-            NodeKind::Symlink(t) => t.clone(),
-            _ => return Err(Errno::EINVAL.into()),
-        }
+    let base = dir_of(k, pid, dirfd)?;
+    let l = k.vfs.resolve(base, &p, false)?;
+    let target = match &k.vfs.node(l.ino)?.kind {
+        NodeKind::Symlink(t) => t.clone(),
+        _ => return Err(Errno::EINVAL.into()),
     };
     let n = target.len().min(size as usize);
     copy_out(k, pid, buf, &target[..n])?;

@@ -251,6 +251,9 @@ pub fn read_path(k: &mut Kernel, pid: Pid, addr: u64) -> Result<Vec<u8>, SysErro
     if s.len() >= 4096 {
         return Err(Errno::ENAMETOOLONG.into());
     }
+    if super::procfs::touches_proc(&s) {
+        super::procfs::refresh(k, pid)?;
+    }
     Ok(s)
 }
 

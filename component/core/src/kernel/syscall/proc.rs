@@ -146,6 +146,7 @@ fn do_clone(k: &mut Kernel, tid: Pid, a: CloneArgs) -> SysResult {
             brk_start: parent.brk_start,
             brk: parent.brk,
             exe: parent.exe.clone(),
+            cmdline: parent.cmdline.clone(),
             uid: parent.uid,
             gid: parent.gid,
             state: ProcState::Alive,
@@ -235,6 +236,7 @@ pub fn execve(k: &mut Kernel, tid: Pid, path: u64, argv: u64, envp: u64) -> SysR
     p.brk_start = image.brk;
     p.brk = image.brk;
     p.exe = image.exe;
+    p.cmdline = image.cmdline;
     p.did_exec = true;
     // Unshare what exec unshares, then apply close-on-exec.
     let fds = p.fds.borrow().clone();
