@@ -61,6 +61,8 @@ pub struct Kernel {
     pub siginfo: HashMap<(Pid, u8, bool), SigInfo>,
     /// Descriptors each blocked poller waits on: tid -> (fd, events).
     pub pollers: HashMap<Pid, Vec<(i32, i16)>>,
+    /// ITIMER_REAL timers: pid -> (next expiry ns, interval ns).
+    pub alarms: BTreeMap<Pid, (u64, u64)>,
     /// Monotonic time at boot (for /proc/uptime and times()).
     pub boot_ns: u64,
 }
@@ -99,6 +101,7 @@ impl Kernel {
             tty,
             siginfo: HashMap::new(),
             pollers: HashMap::new(),
+            alarms: BTreeMap::new(),
             boot_ns,
         }
     }
@@ -287,8 +290,52 @@ impl Kernel {
         (t.pending | proc_pending) & !(t.sigmask & !UNBLOCKABLE)
     }
 
+    /// Fire expired ITIMER_REAL timers (SIGALRM).
+    fn fire_alarms(&mut self, now: u64) {
+        let due: Vec<Pid> = self
+            .alarms
+            .iter()
+            .filter(|(_, &(d, _))| d <= now)
+            .map(|(&p, _)| p)
+            .collect();
+        for pid in due {
+            let Some((d, interval)) = self.alarms.get(&pid).copied() else {
+                continue;
+            };
+            match (now - d).checked_div(interval) {
+                Some(missed) => {
+                    self.alarms
+                        .insert(pid, (d + (missed + 1) * interval, interval));
+                }
+                None => {
+                    self.alarms.remove(&pid);
+                }
+            }
+            if self
+                .procs
+                .get(&pid)
+                .is_some_and(|p| p.state == ProcState::Alive)
+            {
+                self.send_to_process(
+                    pid,
+                    SigInfo {
+                        signo: SIGALRM,
+                        code: SI_KERNEL,
+                        ..SigInfo::default()
+                    },
+                );
+            } else {
+                self.alarms.remove(&pid);
+            }
+        }
+    }
+
     /// Wake tasks whose wait is over; returns true if any task can run.
     fn wake(&mut self) -> bool {
+        if !self.alarms.is_empty() {
+            let now = self.host.monotonic_ns();
+            self.fire_alarms(now);
+        }
         if self
             .tasks
             .values()
@@ -338,6 +385,7 @@ impl Kernel {
                     .values()
                     .filter(|t| t.state == TaskState::Blocked)
                     .filter_map(|t| t.deadline)
+                    .chain(self.alarms.values().map(|a| a.0))
                     .min();
                 let wants_input = self
                     .tasks

@@ -334,6 +334,55 @@ impl Vfs {
         self.create(dir, &name, new_file(FileData::Mem(data), mode))
     }
 
+    /// An inode linked nowhere (memfd); it lives as long as the kernel.
+    pub fn create_unlinked(&mut self, node: Inode) -> Ino {
+        self.alloc(node)
+    }
+
+    /// Move the entry `oname` of `od` to `nname` in `nd` (which must be free).
+    pub fn move_entry(&mut self, od: Ino, oname: &[u8], nd: Ino, nname: &[u8]) -> KResult<()> {
+        let ino = *self.entries(od)?.get(oname).ok_or(Errno::ENOENT)?;
+        let is_dir = self.node(ino)?.is_dir();
+        if let NodeKind::Dir { entries, .. } = &mut self.node_mut(od)?.kind {
+            entries.remove(oname);
+        }
+        if let NodeKind::Dir { entries, .. } = &mut self.node_mut(nd)?.kind {
+            entries.insert(nname.to_vec(), ino);
+        }
+        if is_dir {
+            if let NodeKind::Dir { parent, .. } = &mut self.node_mut(ino)?.kind {
+                *parent = nd;
+            }
+            self.node_mut(od)?.nlink -= 1;
+            self.node_mut(nd)?.nlink += 1;
+        }
+        Ok(())
+    }
+
+    /// Exchange two entries (renameat2 RENAME_EXCHANGE).
+    pub fn swap_entries(
+        &mut self,
+        od: Ino,
+        oname: &[u8],
+        nd: Ino,
+        nname: &[u8],
+        a: Ino,
+        b: Ino,
+    ) -> KResult<()> {
+        if let NodeKind::Dir { entries, .. } = &mut self.node_mut(od)?.kind {
+            entries.insert(oname.to_vec(), b);
+        }
+        if let NodeKind::Dir { entries, .. } = &mut self.node_mut(nd)?.kind {
+            entries.insert(nname.to_vec(), a);
+        }
+        for (ino, dir) in [(a, nd), (b, od)] {
+            if let NodeKind::Dir { parent, .. } = &mut self.node_mut(ino)?.kind {
+                *parent = dir;
+            }
+        }
+        Ok(())
+    }
+
     /// Set a generated node at `name` in `dir`, keeping its inode when one
     /// of the same type is there (open descriptors keep working).
     pub fn upsert(&mut self, dir: Ino, name: &[u8], node: Inode) -> KResult<Ino> {

@@ -796,3 +796,388 @@ pub fn fsync(k: &mut Kernel, pid: Pid, fd: i32) -> SysResult {
     proc_mut(k, pid)?.fds.borrow_mut().get(fd)?;
     Ok(0)
 }
+
+pub fn renameat2(
+    k: &mut Kernel,
+    pid: Pid,
+    olddir: i32,
+    oldp: u64,
+    newdir: i32,
+    newp: u64,
+    flags: u32,
+) -> SysResult {
+    const RENAME_NOREPLACE: u32 = 1;
+    const RENAME_EXCHANGE: u32 = 2;
+    if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE) != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    let oldp = read_path(k, pid, oldp)?;
+    let newp = read_path(k, pid, newp)?;
+    let ob = dir_of(k, pid, olddir)?;
+    let nb = dir_of(k, pid, newdir)?;
+    let (od, oname) = k.vfs.resolve_parent(ob, &oldp)?;
+    let (nd, nname) = k.vfs.resolve_parent(nb, &newp)?;
+    let (oname, nname) = (oname.to_vec(), nname.to_vec());
+    if matches!(&oname[..], b"." | b"..") || matches!(&nname[..], b"." | b"..") {
+        return Err(Errno::EBUSY.into());
+    }
+    let src = *k.vfs.entries(od)?.get(&oname).ok_or(Errno::ENOENT)?;
+    let dst = k.vfs.entries(nd)?.get(&nname).copied();
+    if dst == Some(src) {
+        return Ok(0);
+    }
+    let src_dir = k.vfs.node(src)?.is_dir();
+    // A directory cannot move into itself.
+    if src_dir {
+        let mut cur = nd;
+        loop {
+            if cur == src {
+                return Err(Errno::EINVAL.into());
+            }
+            let up = k.vfs.parent_of(cur)?;
+            if up == cur {
+                break;
+            }
+            cur = up;
+        }
+    }
+    if flags & RENAME_EXCHANGE != 0 {
+        let dst = dst.ok_or(Errno::ENOENT)?;
+        k.vfs.swap_entries(od, &oname, nd, &nname, src, dst)?;
+        return Ok(0);
+    }
+    if let Some(d) = dst {
+        if flags & RENAME_NOREPLACE != 0 {
+            return Err(Errno::EEXIST.into());
+        }
+        let dst_dir = k.vfs.node(d)?.is_dir();
+        match (src_dir, dst_dir) {
+            (true, false) => return Err(Errno::ENOTDIR.into()),
+            (false, true) => return Err(Errno::EISDIR.into()),
+            (true, true) if !k.vfs.entries(d)?.is_empty() => return Err(Errno::ENOTEMPTY.into()),
+            _ => {}
+        }
+        k.vfs.remove_entry(nd, &nname)?;
+    }
+    k.vfs.move_entry(od, &oname, nd, &nname)?;
+    Ok(0)
+}
+
+pub fn linkat(
+    k: &mut Kernel,
+    pid: Pid,
+    olddir: i32,
+    oldp: u64,
+    newdir: i32,
+    newp: u64,
+    flags: u32,
+) -> SysResult {
+    let follow = flags & 0x400 != 0; // AT_SYMLINK_FOLLOW
+    let l = lookup_at(
+        k,
+        pid,
+        olddir,
+        oldp,
+        if follow {
+            flags & AT_EMPTY_PATH
+        } else {
+            AT_SYMLINK_NOFOLLOW | (flags & AT_EMPTY_PATH)
+        },
+    )?;
+    if k.vfs.node(l.ino)?.is_dir() {
+        return Err(Errno::EPERM.into());
+    }
+    let newp = read_path(k, pid, newp)?;
+    let nb = dir_of(k, pid, newdir)?;
+    let (nd, nname) = k.vfs.resolve_parent(nb, &newp)?;
+    let nname = nname.to_vec();
+    k.vfs.link(nd, &nname, l.ino)?;
+    Ok(0)
+}
+
+pub fn symlinkat(k: &mut Kernel, pid: Pid, target: u64, newdir: i32, newp: u64) -> SysResult {
+    let target = read_path(k, pid, target)?;
+    let newp = read_path(k, pid, newp)?;
+    let nb = dir_of(k, pid, newdir)?;
+    let (nd, nname) = k.vfs.resolve_parent(nb, &newp)?;
+    let nname = nname.to_vec();
+    let node = crate::vfs::Inode {
+        mode: S_IFLNK | 0o777,
+        uid: 0,
+        gid: 0,
+        nlink: 1,
+        mtime: now_secs(k),
+        kind: NodeKind::Symlink(target),
+    };
+    k.vfs.create(nd, &nname, node)?;
+    Ok(0)
+}
+
+fn now_secs(k: &Kernel) -> i64 {
+    (k.host.realtime_ns() / 1_000_000_000) as i64
+}
+
+fn node_of_fd(k: &Kernel, pid: Pid, fd: i32) -> Result<Ino, SysError> {
+    let file = k
+        .procs
+        .get(&pid)
+        .ok_or(Errno::ESRCH)?
+        .fds
+        .borrow()
+        .file(fd)?;
+    let f = file.borrow();
+    match f.kind {
+        FileKind::Node(ino) => Ok(ino),
+        _ => Err(Errno::EINVAL.into()),
+    }
+}
+
+pub fn fchmodat(
+    k: &mut Kernel,
+    pid: Pid,
+    dirfd: i32,
+    path: u64,
+    mode: u32,
+    flags: u32,
+) -> SysResult {
+    let l = lookup_at(k, pid, dirfd, path, flags)?;
+    let n = k.vfs.node_mut(l.ino)?;
+    n.mode = (n.mode & S_IFMT) | (mode & 0o7777);
+    Ok(0)
+}
+
+pub fn fchmod(k: &mut Kernel, pid: Pid, fd: i32, mode: u32) -> SysResult {
+    let Ok(ino) = node_of_fd(k, pid, fd) else {
+        return Ok(0); // pipes and terminals: nothing to record
+    };
+    let n = k.vfs.node_mut(ino)?;
+    n.mode = (n.mode & S_IFMT) | (mode & 0o7777);
+    Ok(0)
+}
+
+pub fn fchownat(
+    k: &mut Kernel,
+    pid: Pid,
+    dirfd: i32,
+    path: u64,
+    uid: u32,
+    gid: u32,
+    flags: u32,
+) -> SysResult {
+    let l = lookup_at(k, pid, dirfd, path, flags)?;
+    let n = k.vfs.node_mut(l.ino)?;
+    if uid != u32::MAX {
+        n.uid = uid;
+    }
+    if gid != u32::MAX {
+        n.gid = gid;
+    }
+    Ok(0)
+}
+
+pub fn fchown(k: &mut Kernel, pid: Pid, fd: i32, uid: u32, gid: u32) -> SysResult {
+    let Ok(ino) = node_of_fd(k, pid, fd) else {
+        return Ok(0);
+    };
+    let n = k.vfs.node_mut(ino)?;
+    if uid != u32::MAX {
+        n.uid = uid;
+    }
+    if gid != u32::MAX {
+        n.gid = gid;
+    }
+    Ok(0)
+}
+
+pub fn utimensat(
+    k: &mut Kernel,
+    pid: Pid,
+    dirfd: i32,
+    path: u64,
+    times: u64,
+    flags: u32,
+) -> SysResult {
+    const UTIME_NOW: i64 = (1 << 30) - 1;
+    const UTIME_OMIT: i64 = (1 << 30) - 2;
+    let ino = if path == 0 {
+        node_of_fd(k, pid, dirfd)?
+    } else {
+        lookup_at(k, pid, dirfd, path, flags)?.ino
+    };
+    let mtime = if times == 0 {
+        Some(now_secs(k))
+    } else {
+        let b = copy_in(k, pid, times, 32)?;
+        let sec = i64::from_le_bytes(b[16..24].try_into().unwrap_or_default());
+        let nsec = i64::from_le_bytes(b[24..32].try_into().unwrap_or_default());
+        match nsec {
+            UTIME_OMIT => None,
+            UTIME_NOW => Some(now_secs(k)),
+            _ => Some(sec),
+        }
+    };
+    if let Some(m) = mtime {
+        k.vfs.node_mut(ino)?.mtime = m;
+    }
+    Ok(0)
+}
+
+fn truncate_ino(k: &mut Kernel, ino: Ino, len: u64) -> SysResult {
+    if len > (1 << 32) {
+        return Err(Errno::EFBIG.into());
+    }
+    match k.vfs.node(ino)?.kind {
+        NodeKind::File(_) => {}
+        NodeKind::Dir { .. } => return Err(Errno::EISDIR.into()),
+        _ => return Err(Errno::EINVAL.into()),
+    }
+    k.vfs.file_bytes_mut(ino)?.resize(len as usize, 0);
+    Ok(0)
+}
+
+pub fn ftruncate(k: &mut Kernel, pid: Pid, fd: i32, len: u64) -> SysResult {
+    let file = proc_mut(k, pid)?.fds.borrow().file(fd)?;
+    if !file.borrow().writable() {
+        return Err(Errno::EINVAL.into());
+    }
+    let ino = node_of_fd(k, pid, fd)?;
+    truncate_ino(k, ino, len)
+}
+
+pub fn truncate(k: &mut Kernel, pid: Pid, path: u64, len: u64) -> SysResult {
+    let l = lookup_at(k, pid, AT_FDCWD, path, 0)?;
+    truncate_ino(k, l.ino, len)
+}
+
+pub fn fallocate(k: &mut Kernel, pid: Pid, fd: i32, mode: u32, off: u64, len: u64) -> SysResult {
+    if mode != 0 {
+        return Err(Errno::EOPNOTSUPP.into());
+    }
+    let ino = node_of_fd(k, pid, fd)?;
+    let end = off.checked_add(len).ok_or(Errno::EFBIG)?;
+    if k.vfs.node(ino)?.size() < end {
+        truncate_ino(k, ino, end)?;
+    }
+    Ok(0)
+}
+
+/// struct statfs (riscv64, 120 bytes) for the in-memory overlay.
+pub fn statfs_buf(k: &Kernel) -> [u8; 120] {
+    let mut b = [0u8; 120];
+    let bsize = 4096u64;
+    let total = k.budget.limit() / bsize;
+    let free = total.saturating_sub(k.budget.used() / bsize);
+    b[0..8].copy_from_slice(&0x794c_7630u64.to_le_bytes()); // OVERLAYFS_SUPER_MAGIC
+    b[8..16].copy_from_slice(&bsize.to_le_bytes());
+    b[16..24].copy_from_slice(&total.to_le_bytes());
+    b[24..32].copy_from_slice(&free.to_le_bytes());
+    b[32..40].copy_from_slice(&free.to_le_bytes());
+    b[40..48].copy_from_slice(&1_000_000u64.to_le_bytes());
+    b[48..56].copy_from_slice(&900_000u64.to_le_bytes());
+    b[64..72].copy_from_slice(&255u64.to_le_bytes());
+    b[72..80].copy_from_slice(&bsize.to_le_bytes());
+    b
+}
+
+pub fn statfs(k: &mut Kernel, pid: Pid, path: u64, buf: u64) -> SysResult {
+    lookup_at(k, pid, AT_FDCWD, path, 0)?;
+    let b = statfs_buf(k);
+    copy_out(k, pid, buf, &b)?;
+    Ok(0)
+}
+
+pub fn fstatfs(k: &mut Kernel, pid: Pid, fd: i32, buf: u64) -> SysResult {
+    proc_mut(k, pid)?.fds.borrow().get(fd)?;
+    let b = statfs_buf(k);
+    copy_out(k, pid, buf, &b)?;
+    Ok(0)
+}
+
+pub fn close_range(k: &mut Kernel, pid: Pid, first: u32, last: u32, flags: u32) -> SysResult {
+    const CLOSE_RANGE_CLOEXEC: u32 = 4;
+    if first > last {
+        return Err(Errno::EINVAL.into());
+    }
+    let p = proc_mut(k, pid)?;
+    let mut fds = p.fds.borrow_mut();
+    let targets: Vec<i32> = fds
+        .iter()
+        .map(|(&fd, _)| fd)
+        .filter(|&fd| fd as u32 >= first && fd as u32 <= last)
+        .collect();
+    for fd in targets {
+        if flags & CLOSE_RANGE_CLOEXEC != 0 {
+            fds.get_mut(fd)?.cloexec = true;
+        } else {
+            fds.remove(fd)?;
+        }
+    }
+    Ok(0)
+}
+
+pub fn memfd_create(k: &mut Kernel, pid: Pid, name: u64, flags: u32) -> SysResult {
+    const MFD_CLOEXEC: u32 = 1;
+    let name = read_path(k, pid, name)?;
+    let node = new_file(FileData::Mem(Vec::new()), 0o777);
+    let ino = k.vfs.create_unlinked(node);
+    let mut path = b"/memfd:".to_vec();
+    path.extend_from_slice(&name);
+    let file = OpenFile::new(FileKind::Node(ino), O_RDWR, path);
+    Ok(proc_mut(k, pid)?
+        .fds
+        .borrow_mut()
+        .insert(file, flags & MFD_CLOEXEC != 0)? as u64)
+}
+
+pub fn mknodat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, mode: u32) -> SysResult {
+    let path = read_path(k, pid, path)?;
+    let base = dir_of(k, pid, dirfd)?;
+    let (dir, name) = k.vfs.resolve_parent(base, &path)?;
+    let name = name.to_vec();
+    let kind = match mode & S_IFMT {
+        S_IFIFO => NodeKind::Fifo,
+        0 | S_IFREG => NodeKind::File(FileData::Mem(Vec::new())),
+        _ => return Err(Errno::EPERM.into()),
+    };
+    let umask = k
+        .procs
+        .get(&pid)
+        .map(|p| p.fs.borrow().umask)
+        .unwrap_or(0o022);
+    let mut node = new_file(FileData::Mem(Vec::new()), mode & !umask);
+    node.mode = if mode & S_IFMT == 0 {
+        S_IFREG
+    } else {
+        mode & S_IFMT
+    } | (mode & 0o7777 & !umask);
+    node.kind = kind;
+    k.vfs.create(dir, &name, node)?;
+    Ok(0)
+}
+
+/// sendfile/copy_file_range: copy through a kernel buffer.
+pub fn sendfile(
+    k: &mut Kernel,
+    pid: Pid,
+    out_fd: i32,
+    in_fd: i32,
+    offp: u64,
+    count: u64,
+) -> SysResult {
+    let inf = proc_mut(k, pid)?.fds.borrow().file(in_fd)?;
+    let outf = proc_mut(k, pid)?.fds.borrow().file(out_fd)?;
+    let n = count.min(IO_CHUNK) as usize;
+    let data = if offp != 0 {
+        let b = copy_in(k, pid, offp, 8)?;
+        let off = u64::from_le_bytes(b.try_into().unwrap_or_default());
+        let d = read_file(k, &inf, n, Some(off))?;
+        copy_out(k, pid, offp, &(off + d.len() as u64).to_le_bytes())?;
+        d
+    } else {
+        read_file(k, &inf, n, None)?
+    };
+    if data.is_empty() {
+        return Ok(0);
+    }
+    write_file(k, pid, &outf, &data, None)
+}

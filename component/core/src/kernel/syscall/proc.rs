@@ -592,3 +592,46 @@ pub fn getrusage(k: &mut Kernel, pid: Pid, buf: u64) -> SysResult {
     copy_out(k, pid, buf, &[0u8; 144])?;
     Ok(0)
 }
+
+pub fn getresid(k: &mut Kernel, pid: Pid, r: u64, e: u64, s: u64) -> SysResult {
+    for a in [r, e, s] {
+        if a != 0 {
+            copy_out(k, pid, a, &0u32.to_le_bytes())?;
+        }
+    }
+    Ok(0)
+}
+
+pub fn prctl(k: &mut Kernel, pid: Pid, option: u64, arg2: u64) -> SysResult {
+    const PR_SET_PDEATHSIG: u64 = 1;
+    const PR_GET_DUMPABLE: u64 = 3;
+    const PR_SET_DUMPABLE: u64 = 4;
+    const PR_SET_NAME: u64 = 15;
+    const PR_GET_NAME: u64 = 16;
+    const PR_SET_NO_NEW_PRIVS: u64 = 38;
+    const PR_GET_NO_NEW_PRIVS: u64 = 39;
+    const PR_SET_CHILD_SUBREAPER: u64 = 36;
+    const PR_CAPBSET_READ: u64 = 23;
+    match option {
+        PR_SET_PDEATHSIG | PR_SET_DUMPABLE | PR_SET_NO_NEW_PRIVS | PR_SET_CHILD_SUBREAPER => Ok(0),
+        PR_GET_DUMPABLE => Ok(1),
+        PR_GET_NO_NEW_PRIVS => Ok(0),
+        PR_CAPBSET_READ => Ok(1),
+        PR_SET_NAME => Ok(0),
+        PR_GET_NAME => {
+            let exe = k.procs.get(&pid).map(|p| p.exe.clone()).unwrap_or_default();
+            let mut name: Vec<u8> = exe
+                .rsplit(|&c| c == b'/')
+                .next()
+                .unwrap_or(b"")
+                .iter()
+                .take(15)
+                .copied()
+                .collect();
+            name.resize(16, 0);
+            copy_out(k, pid, arg2, &name)?;
+            Ok(0)
+        }
+        _ => Err(Errno::EINVAL.into()),
+    }
+}

@@ -99,3 +99,42 @@ pub fn clock_nanosleep(k: &mut Kernel, tid: Pid, clock: u32, flags: u32, req: u6
     };
     sleep_until(k, tid, deadline)
 }
+
+/// setitimer(ITIMER_REAL) and alarm(): SIGALRM from the kernel's timer list.
+pub fn setitimer(k: &mut Kernel, pid: Pid, which: u32, new: u64, old: u64) -> SysResult {
+    if which != 0 {
+        return Err(Errno::EINVAL.into()); // virtual/profiling timers: not supported
+    }
+    let now = k.host.monotonic_ns();
+    if old != 0 {
+        let (d, iv) = k.alarms.get(&pid).copied().unwrap_or((now, 0));
+        let left = if k.alarms.contains_key(&pid) {
+            d.saturating_sub(now)
+        } else {
+            0
+        };
+        let mut b = [0u8; 32];
+        b[0..8].copy_from_slice(&((iv / 1_000_000_000) as i64).to_le_bytes());
+        b[8..16].copy_from_slice(&(((iv % 1_000_000_000) / 1000) as i64).to_le_bytes());
+        b[16..24].copy_from_slice(&((left / 1_000_000_000) as i64).to_le_bytes());
+        b[24..32].copy_from_slice(&(((left % 1_000_000_000) / 1000) as i64).to_le_bytes());
+        copy_out(k, pid, old, &b)?;
+    }
+    if new != 0 {
+        let b = copy_in(k, pid, new, 32)?;
+        let w =
+            |i: usize| i64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default()).max(0) as u64;
+        let interval = w(0) * 1_000_000_000 + w(8) * 1000;
+        let value = w(16) * 1_000_000_000 + w(24) * 1000;
+        if value == 0 {
+            k.alarms.remove(&pid);
+        } else {
+            k.alarms.insert(pid, (now + value, interval));
+        }
+    }
+    Ok(0)
+}
+
+pub fn getitimer(k: &mut Kernel, pid: Pid, which: u32, cur: u64) -> SysResult {
+    setitimer(k, pid, which, 0, cur)
+}
