@@ -38,6 +38,8 @@ pub enum FileKind {
     Node(Ino),
     PipeRead(PipeRef),
     PipeWrite(PipeRef),
+    EventFd(super::syscall::epoll::EventFdRef),
+    Epoll(super::syscall::epoll::EpollRef),
 }
 
 /// An open file description (shared by dup'ed descriptors and across fork).

@@ -61,6 +61,8 @@ pub struct Kernel {
     pub siginfo: HashMap<(Pid, u8, bool), SigInfo>,
     /// Descriptors each blocked poller waits on: tid -> (fd, events).
     pub pollers: HashMap<Pid, Vec<(i32, i16)>>,
+    /// The epoll instance each blocked epoll_wait caller waits on.
+    pub epollers: HashMap<Pid, syscall::epoll::EpollRef>,
     /// ITIMER_REAL timers: pid -> (next expiry ns, interval ns).
     pub alarms: BTreeMap<Pid, (u64, u64)>,
     /// Monotonic time at boot (for /proc/uptime and times()).
@@ -101,6 +103,7 @@ impl Kernel {
             tty,
             siginfo: HashMap::new(),
             pollers: HashMap::new(),
+            epollers: HashMap::new(),
             alarms: BTreeMap::new(),
             boot_ns,
         }
@@ -277,6 +280,14 @@ impl Kernel {
                 c.vfork_parent.is_none() || matches!(c.state, ProcState::Zombie(_))
             }),
             Some(Wait::Poll) => syscall::poll::any_ready(self, t.tid),
+            Some(Wait::EventFd(e, write)) => {
+                let r = syscall::epoll::eventfd_revents(&e.borrow());
+                r & if *write {
+                    syscall::poll::POLLOUT
+                } else {
+                    syscall::poll::POLLIN
+                } != 0
+            }
             Some(Wait::SigWait(mask)) => {
                 let proc_pending = self.procs.get(&t.pid).map(|p| p.pending).unwrap_or(0);
                 (t.pending | proc_pending) & mask != 0

@@ -35,8 +35,10 @@ pub enum Wait {
     SigWait(SigSet),
     /// A vfork child to exec or exit.
     Vfork(Pid),
-    /// Any of several descriptors (poll/select); readiness is re-checked.
+    /// Any of several descriptors (poll/select/epoll); readiness is re-checked.
     Poll,
+    /// An eventfd counter becoming non-zero (read) or having room (write).
+    EventFd(super::syscall::epoll::EventFdRef, bool),
 }
 
 /// Why a blocked task was made runnable again.

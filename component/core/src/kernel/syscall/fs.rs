@@ -418,7 +418,12 @@ fn read_file(
                 drop(f);
                 return read_pipe(&p, len, flags);
             }
-            FileKind::PipeWrite(_) => return Err(Errno::EBADF.into()),
+            FileKind::PipeWrite(_) | FileKind::Epoll(_) => return Err(Errno::EBADF.into()),
+            FileKind::EventFd(e) => {
+                let (e, flags) = (e.clone(), f.flags);
+                drop(f);
+                return super::epoll::eventfd_read(&e, len, flags);
+            }
         };
         (ino, f.flags, at.unwrap_or(f.offset))
     };
@@ -530,7 +535,12 @@ fn write_file(k: &mut Kernel, pid: Pid, file: &FileRef, data: &[u8], at: Option<
                 drop(f);
                 return write_pipe(k, pid, &p, data, flags);
             }
-            FileKind::PipeRead(_) => return Err(Errno::EBADF.into()),
+            FileKind::PipeRead(_) | FileKind::Epoll(_) => return Err(Errno::EBADF.into()),
+            FileKind::EventFd(e) => {
+                let (e, flags) = (e.clone(), f.flags);
+                drop(f);
+                return super::epoll::eventfd_write(&e, data, flags);
+            }
         }
     };
     match &k.vfs.node(ino)?.kind {
@@ -686,7 +696,10 @@ fn stat_of(k: &Kernel, kind: &FileKind) -> KResult<Stat> {
                 mtime: n.mtime,
             })
         }
-        FileKind::PipeRead(_) | FileKind::PipeWrite(_) => Ok(Stat {
+        FileKind::PipeRead(_)
+        | FileKind::PipeWrite(_)
+        | FileKind::EventFd(_)
+        | FileKind::Epoll(_) => Ok(Stat {
             ino: 4,
             mode: S_IFIFO | 0o600,
             nlink: 1,

@@ -1,6 +1,7 @@
 //! System-call dispatch. Arguments come in a0-a5, the number in a7, the
 //! result goes to a0 (negative errno on failure), as on Linux riscv64.
 
+pub mod epoll;
 pub mod fs;
 pub mod futex;
 pub mod mm;
@@ -213,6 +214,22 @@ fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
         RT_SIGQUEUEINFO => sig::rt_sigqueueinfo(k, pid, a[0] as i32, a[1], a[2]),
         RT_SIGRETURN => sig::rt_sigreturn(k, tid),
         SIGALTSTACK => sig::sigaltstack(k, tid, a[0], a[1]),
+        EVENTFD2 => epoll::eventfd2(k, pid, a[0] as u32, a[1] as u32),
+        EPOLL_CREATE1 => epoll::epoll_create1(k, pid, a[0] as u32),
+        EPOLL_CTL => epoll::epoll_ctl(k, pid, a[0] as i32, a[1] as u32, a[2] as i32, a[3]),
+        EPOLL_PWAIT | EPOLL_PWAIT2 => {
+            let timeout = if nr == EPOLL_PWAIT2 {
+                if a[3] == 0 {
+                    -1
+                } else {
+                    let ns = time::read_timespec(k, pid, a[3])?;
+                    (ns / 1_000_000).min(i32::MAX as u64) as i32
+                }
+            } else {
+                a[3] as i32
+            };
+            epoll::epoll_pwait(k, tid, a[0] as i32, a[1], a[2] as i32, timeout, a[4])
+        }
         PPOLL => poll::ppoll(k, tid, a[0], a[1], a[2], a[3]),
         PSELECT6 => poll::pselect6(k, tid, a[0], a[1], a[2], a[3], a[4], a[5]),
         GETPID => Ok(pid as u64),

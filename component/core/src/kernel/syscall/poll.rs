@@ -4,7 +4,7 @@
 
 use super::{copy_in, copy_out, SysError, SysResult};
 use crate::kernel::errno::Errno;
-use crate::kernel::fd::{FileKind, Stdio};
+use crate::kernel::fd::{FileKind, OpenFile, Stdio};
 use crate::kernel::{Kernel, Pid, Resume, Wait};
 
 pub const POLLIN: i16 = 0x1;
@@ -23,6 +23,11 @@ pub fn revents(k: &Kernel, pid: Pid, fd: i32, events: i16) -> i16 {
         return POLLNVAL;
     };
     let f = file.borrow();
+    file_revents(k, &f, events)
+}
+
+/// Readiness of an open file for `events`.
+pub fn file_revents(k: &Kernel, f: &OpenFile, events: i16) -> i16 {
     let ready = match &f.kind {
         FileKind::Stdio(Stdio::In) => {
             let mut r = POLLOUT;
@@ -56,6 +61,14 @@ pub fn revents(k: &Kernel, pid: Pid, fd: i32, events: i16) -> i16 {
                 0
             }
         }
+        FileKind::EventFd(e) => super::epoll::eventfd_revents(&e.borrow()),
+        FileKind::Epoll(e) => {
+            if super::epoll::ready(k, &e.borrow()).is_empty() {
+                0
+            } else {
+                POLLIN
+            }
+        }
         FileKind::Node(_) => POLLIN | POLLOUT,
     };
     ready & (events | POLLERR | POLLHUP | POLLNVAL)
@@ -67,6 +80,9 @@ pub fn any_ready(k: &Kernel, tid: Pid) -> bool {
     k.pollers
         .get(&tid)
         .is_some_and(|fds| fds.iter().any(|&(fd, ev)| revents(k, pid, fd, ev) != 0))
+        || k.epollers
+            .get(&tid)
+            .is_some_and(|ep| !super::epoll::ready(k, &ep.borrow()).is_empty())
 }
 
 fn timeout_deadline(k: &mut Kernel, pid: Pid, ts: u64) -> Result<Option<u64>, SysError> {
