@@ -26,10 +26,12 @@
 //! }
 //! ```
 
+pub mod config;
+
 use crate::host::{Host, RootfsSource};
 use crate::kernel::exec::{self, ExecError};
 use crate::kernel::Kernel;
-use crate::vfs::{system, tarfs, Vfs};
+use crate::vfs::{imagefs, system, tarfs, Vfs};
 
 /// What to run and with how much memory.
 #[derive(Debug, Clone)]
@@ -42,6 +44,15 @@ pub struct MachineConfig {
     pub memory_limit: u64,
     /// Trace every system call to stderr (FRISCY_STRACE=1).
     pub strace: bool,
+    /// `--entrypoint`: replaces the image's Entrypoint and drops its Cmd.
+    pub entrypoint: Option<Vec<String>>,
+    /// `-w`: working directory (else the image's WorkingDir, else `/`).
+    pub workdir: Option<String>,
+    /// `-u`: user[:group] (else the image's User, else root).
+    pub user: Option<String>,
+    /// The image config JSON when the host has it and the image does not
+    /// carry it (the rootfs `info().config`).
+    pub image_config: Option<String>,
 }
 
 impl Default for MachineConfig {
@@ -51,6 +62,10 @@ impl Default for MachineConfig {
             env: Vec::new(),
             memory_limit: 1 << 30,
             strace: false,
+            entrypoint: None,
+            workdir: None,
+            user: None,
+            image_config: None,
         }
     }
 }
@@ -112,24 +127,44 @@ impl Machine {
         rootfs: Box<dyn RootfsSource>,
         host: Box<dyn Host>,
     ) -> Result<Machine, BootError> {
-        let mut vfs = Vfs::new(rootfs);
-        tarfs::index_tar(&mut vfs).map_err(|e| BootError::Image(e.to_string()))?;
+        // A friscy runtime image (index first, chunked data) or a plain tar.
+        let mut vfs = if imagefs::is_image(rootfs.as_ref()) {
+            imagefs::open(rootfs).map_err(|e| BootError::Image(e.to_string()))?
+        } else {
+            let mut vfs = Vfs::new(rootfs);
+            tarfs::index_tar(&mut vfs).map_err(|e| BootError::Image(e.to_string()))?;
+            vfs
+        };
+        // The image config JSON: carried by a runtime image itself, else what
+        // the rootfs provider passed in `info().config`.
+        let image = match vfs.image().config_json().or(cfg.image_config.clone()) {
+            Some(json) => config::parse(&json).map_err(BootError::Other)?,
+            None => config::ContainerConfig::default(),
+        };
         system::install(&mut vfs, "friscy")
             .map_err(|e| BootError::Other(format!("cannot set up /dev and /etc: {e}")))?;
         let mut kernel = Kernel::new(vfs, host, cfg.memory_limit);
         kernel.strace = cfg.strace;
-        if cfg.args.is_empty() {
+        let args = config::argv(&image, cfg.entrypoint.as_deref(), &cfg.args);
+        if args.is_empty() {
             return Err(BootError::NoCommand);
         }
         let mut env: Vec<(String, String)> = vec![
             ("PATH".into(), DEFAULT_PATH.into()),
             ("HOSTNAME".into(), "friscy".into()),
-            ("HOME".into(), "/root".into()),
         ];
         if kernel.stdio_is_tty {
             env.push(("TERM".into(), "xterm".into()));
         }
-        for (k, v) in cfg.env {
+        let image_env = image
+            .env
+            .iter()
+            .flatten()
+            .map(|kv| match kv.split_once('=') {
+                Some((k, v)) => (k.to_string(), v.to_string()),
+                None => (kv.clone(), String::new()),
+            });
+        for (k, v) in image_env.chain(cfg.env) {
             match env.iter_mut().find(|(ek, _)| *ek == k) {
                 Some(slot) => slot.1 = v,
                 None => env.push((k, v)),
@@ -144,8 +179,55 @@ impl Machine {
             .iter()
             .map(|(k, v)| format!("{k}={v}").into_bytes())
             .collect();
-        let argv: Vec<Vec<u8>> = cfg.args.iter().map(|a| a.clone().into_bytes()).collect();
+        let argv: Vec<Vec<u8>> = args.iter().map(|a| a.clone().into_bytes()).collect();
         let pid = kernel.spawn_init();
+        let read_etc = |k: &Kernel, p: &[u8]| {
+            k.vfs
+                .resolve(crate::vfs::ROOT_INO, p, true)
+                .and_then(|l| k.vfs.read_all(l.ino))
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default()
+        };
+        let (uid, gid) = match cfg
+            .user
+            .as_deref()
+            .or(image.user.as_deref())
+            .filter(|u| !u.is_empty())
+        {
+            Some(spec) => config::resolve_user(
+                spec,
+                &read_etc(&kernel, b"/etc/passwd"),
+                &read_etc(&kernel, b"/etc/group"),
+            )
+            .map_err(BootError::Other)?,
+            None => (0, 0),
+        };
+        let home = read_etc(&kernel, b"/etc/passwd")
+            .lines()
+            .find_map(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                (f.len() >= 6 && f[2].parse() == Ok(uid)).then(|| f[5].to_string())
+            })
+            .unwrap_or_else(|| "/root".into());
+        let mut envp = envp;
+        if !env.iter().any(|(k, _)| k == "HOME") {
+            envp.push(format!("HOME={home}").into_bytes());
+        }
+        let workdir = cfg
+            .workdir
+            .clone()
+            .or(image.working_dir.clone())
+            .filter(|w| !w.is_empty())
+            .unwrap_or_else(|| "/".into());
+        let cwd = kernel
+            .vfs
+            .mkdir_p(workdir.as_bytes(), 0o755)
+            .map_err(|e| BootError::Other(format!("working directory {workdir}: errno {}", e.0)))?;
+        if let Some(p) = kernel.procs.get_mut(&pid) {
+            p.uid = uid;
+            p.gid = gid;
+            p.fs.borrow_mut().cwd = cwd;
+        }
         let to_boot = |e: ExecError| match e {
             ExecError::NotFound(p) => BootError::NotFound(p),
             ExecError::IsDir(p) => BootError::NotExecutable {
@@ -162,8 +244,8 @@ impl Machine {
             },
             e => BootError::Other(e.to_string()),
         };
-        let cmd = exec::find_command(&kernel, crate::vfs::ROOT_INO, &argv[0], path_var.as_bytes())
-            .map_err(to_boot)?;
+        let cmd =
+            exec::find_command(&kernel, cwd, &argv[0], path_var.as_bytes()).map_err(to_boot)?;
         let image = exec::load_program(&mut kernel, pid, &cmd, argv, &envp).map_err(to_boot)?;
         let proc = kernel
             .procs

@@ -1,6 +1,7 @@
 //! The guest's file tree: the image index as inodes (see `inode`), path
 //! resolution with symlinks, and lazy reads of file bytes from the image.
 
+pub mod imagefs;
 pub mod inode;
 pub mod system;
 pub mod tarfs;
