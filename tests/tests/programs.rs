@@ -68,6 +68,16 @@ differential!(
     clock,
     sysinfo,
     streams,
+    proc_fork_in_thread,
+    proc_pipeline,
+    proc_zombie,
+    proc_vfork_exec,
+    proc_segv_longjmp,
+    proc_futex,
+    proc_select,
+    proc_signal_read,
+    proc_sigchld,
+    proc_sigpipe,
 );
 
 /// Every case in the library has tests here (and nothing else).

@@ -566,8 +566,14 @@ impl Kernel {
         }
         let sig = info.signo;
         let action = p.sigactions.borrow().get(sig);
-        let ignored = action.handler == SIG_IGN
-            || (action.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore);
+        // A blocked signal stays pending even when ignored (sigwait takes it).
+        let blocked = self
+            .tasks
+            .values()
+            .any(|t| t.pid == pid && t.sigmask & bit(sig) != 0);
+        let ignored = !blocked
+            && (action.handler == SIG_IGN
+                || (action.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore));
         if sig == SIGCONT || sig == SIGKILL {
             self.continue_process(pid);
         }
