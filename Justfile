@@ -29,9 +29,7 @@ setup:
         echo "setup: building the wasmtime CLI {{wasmtime_version}} (takes a while)"
         cargo install wasmtime-cli --version {{wasmtime_version}} --locked
     fi
-    if [ -f host-browser/package-lock.json ]; then
-        (cd host-browser && { [ -d node_modules ] && npm ls >/dev/null 2>&1 || npm ci --no-audit --no-fund; })
-    fi
+    (cd host-browser && { [ -d node_modules ] && npm ls >/dev/null 2>&1 || npm ci --no-audit --no-fund; })
 
 # Build the components (dist/), the native runner and the packer.
 build:
@@ -44,11 +42,20 @@ build:
     cp target/{{wasm_target}}/release/friscy_terminal.wasm dist/terminal.wasm
     cargo build --release -p friscy -p friscy-pack
     target/release/friscy-pack compose-dist --emulator dist/emulator.wasm --rootfs dist/rootfs-file.wasm --terminal dist/terminal.wasm -o dist/friscy.wasm
-    if [ -f host-browser/package.json ]; then (cd host-browser && npm run build --silent); fi
+    (cd host-browser && npm run build --silent)
 
 # Compile the guest test programs and pack the test rootfs (build/fixtures/).
 fixtures:
     cargo run --release -q -p friscy-tests --bin build-fixtures
+
+# Differential ISA fuzzing against qemu-riscv64: N programs of ~20,000 instructions.
+fuzz-isa N="50" SEED="1":
+    cargo run --release -q -p friscy-isa-fuzz -- --count {{N}} --seed {{SEED}}
+
+# Speed report (bench/REPORT.md): friscy vs qemu-riscv64 vs native x86-64.
+bench: build
+    cargo build --release -q -p friscy-core --example run
+    python3 bench/run.py
 
 # Run the demo: a program from the built-in default image under the native runner.
 demo: build fixtures
@@ -59,5 +66,6 @@ test: build fixtures
     cargo fmt --all --check
     cargo clippy --workspace --all-targets -- -D warnings
     cargo clippy --target {{wasm_target}} -p friscy-component -p friscy-rootfs-file -p friscy-terminal -- -D warnings
-    cargo test --release --workspace
-    if [ -f host-browser/package.json ]; then (cd host-browser && npm test); fi
+    cargo build --release -q -p friscy-core --example run
+    cargo test --release --workspace --no-fail-fast
+    cd host-browser && npm test
