@@ -49,8 +49,8 @@ fixtures:
     cargo run --release -q -p friscy-tests --bin build-fixtures
 
 # Differential ISA fuzzing against qemu-riscv64: N programs of ~20,000 instructions.
-fuzz-isa N="50" SEED="1":
-    cargo run --release -q -p friscy-isa-fuzz -- --count {{N}} --seed {{SEED}}
+fuzz-isa N="50" SEED="1" *ARGS:
+    cargo run --release -q -p friscy-isa-fuzz -- --count {{N}} --seed {{SEED}} {{ARGS}}
 
 # Speed report (bench/REPORT.md): friscy vs qemu-riscv64 vs native x86-64.
 bench: build
