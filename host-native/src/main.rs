@@ -1,1 +1,172 @@
-fn main() {}
+//! `friscy`: the native runner. `friscy run IMAGE [-e K=V]... [-- CMD ARGS...]`
+//! runs the embedded emulator component (`dist/emulator.wasm`) on wasmtime
+//! with WASI from wasmtime-wasi, the image and terminal control provided
+//! natively, and exits with the guest's exit status.
+
+mod engine;
+mod providers;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "friscy",
+    version,
+    about = "Run Linux RISC-V container images on WebAssembly"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a command in an image (like `docker run`).
+    Run(RunArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Set an environment variable in the guest (`-e KEY` copies the host's KEY).
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
+    env: Vec<String>,
+
+    /// Working directory in the guest.
+    #[arg(short = 'w', long = "workdir", value_name = "DIR")]
+    workdir: Option<String>,
+
+    /// User to run as (`USER[:GROUP]`, names or ids).
+    #[arg(short = 'u', long = "user", value_name = "USER")]
+    user: Option<String>,
+
+    /// Replace the image's entrypoint (`""` clears it).
+    #[arg(long, value_name = "PROG")]
+    entrypoint: Option<String>,
+
+    /// The image: a rootfs tar or a friscy runtime image.
+    #[arg(value_name = "IMAGE")]
+    image: PathBuf,
+
+    /// The command to run and its arguments (default: the image's entrypoint).
+    #[arg(
+        value_name = "CMD",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    command: Vec<OsString>,
+}
+
+/// The component's command line: `friscy [-e K=V]... -- CMD ARGS...`.
+fn component_args(run: &RunArgs) -> Result<Vec<String>> {
+    let mut args = vec!["friscy".to_string()];
+    for setting in &run.env {
+        match setting.split_once('=') {
+            Some(("", _)) => {
+                anyhow::bail!("`-e {setting}` has no variable name; write `-e KEY=VALUE`")
+            }
+            Some(_) => args.extend(["-e".to_string(), setting.clone()]),
+            None if setting.is_empty() => anyhow::bail!("`-e` needs KEY=VALUE"),
+            // `docker run -e KEY`: the host's value, or nothing when unset.
+            None => {
+                if let Ok(value) = std::env::var(setting) {
+                    args.extend(["-e".to_string(), format!("{setting}={value}")]);
+                }
+            }
+        }
+    }
+    for (flag, value) in [
+        ("-w", &run.workdir),
+        ("-u", &run.user),
+        ("--entrypoint", &run.entrypoint),
+    ] {
+        if let Some(value) = value {
+            args.extend([flag.to_string(), value.clone()]);
+        }
+    }
+    args.push("--".to_string());
+    for word in &run.command {
+        let word = word
+            .to_str()
+            .ok_or_else(|| anyhow::anyhow!("the command argument {word:?} is not valid UTF-8"))?;
+        args.push(word.to_string());
+    }
+    Ok(args)
+}
+
+fn run(run: RunArgs) -> Result<u8> {
+    let image = providers::ImageFile::open(&run.image)?;
+    let args = component_args(&run)?;
+    engine::run(image, &args)
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // Usage errors exit 125 (as `docker run` does); help and version 0.
+            let status = if err.use_stderr() { 125 } else { 0 };
+            let _ = err.print();
+            return ExitCode::from(status);
+        }
+    };
+    let result = match cli.command {
+        Command::Run(args) => run(args),
+    };
+    match result {
+        Ok(status) => ExitCode::from(status),
+        Err(err) => {
+            eprintln!("friscy: {err:#}");
+            ExitCode::from(125)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(cli: &[&str]) -> Result<Vec<String>> {
+        let Command::Run(run) = Cli::try_parse_from(cli).unwrap().command;
+        component_args(&run)
+    }
+
+    #[test]
+    fn command_after_image_with_or_without_dashes() {
+        assert_eq!(
+            args(&["friscy", "run", "-e", "A=1", "img.tar", "--", "ls", "-l"]).unwrap(),
+            ["friscy", "-e", "A=1", "--", "ls", "-l"]
+        );
+        assert_eq!(
+            args(&["friscy", "run", "img.tar", "sh", "-c", "echo -e x"]).unwrap(),
+            ["friscy", "--", "sh", "-c", "echo -e x"]
+        );
+        assert_eq!(
+            args(&["friscy", "run", "img.tar"]).unwrap(),
+            ["friscy", "--"]
+        );
+    }
+
+    #[test]
+    fn env_without_value_comes_from_the_host() {
+        std::env::set_var("FRISCY_TEST_HOST_VAR", "v");
+        assert_eq!(
+            args(&[
+                "friscy",
+                "run",
+                "-e",
+                "FRISCY_TEST_HOST_VAR",
+                "-e",
+                "FRISCY_TEST_UNSET",
+                "i"
+            ])
+            .unwrap(),
+            ["friscy", "-e", "FRISCY_TEST_HOST_VAR=v", "--"]
+        );
+        assert!(args(&["friscy", "run", "-e", "=x", "i"]).is_err());
+    }
+}

@@ -14,6 +14,7 @@
 //! other hosts (Node, browsers).
 
 pub mod cases;
+pub mod debian;
 pub mod fixtures;
 pub mod harness;
 pub mod manifest;

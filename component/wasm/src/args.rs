@@ -1,0 +1,182 @@
+//! Command line of the `wasi:cli/run` driver:
+//! `[--image PATH] [-e K=V]... [--] [CMD ARGS...]`.
+//!
+//! `--image` belongs to the rootfs provider composed in front of the
+//! emulator (it reads the same CLI arguments); the emulator skips it and its
+//! value. Options end at `--` or at the first argument that is not an
+//! option, so the guest command may take options of its own.
+//!
+//! The rootfs-file provider scans the same command line for `--image` and
+//! must skip the values of the same options: keep its `VALUE_OPTIONS` in
+//! sync with the options that take a value here.
+
+/// What the command line asks for.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `-e`/`--env` settings, in order.
+    pub env: Vec<(String, String)>,
+    /// The guest command and its arguments (empty: the image's entrypoint).
+    pub command: Vec<String>,
+    /// `-w`/`--workdir`: the guest's working directory.
+    pub workdir: Option<String>,
+    /// `-u`/`--user`: user[:group] to run as.
+    pub user: Option<String>,
+    /// `--entrypoint`: replaces the image's Entrypoint (and drops its Cmd).
+    pub entrypoint: Option<String>,
+    /// `-h`/`--help` was given.
+    pub help: bool,
+}
+
+pub const USAGE: &str =
+    "usage: friscy.wasm [--image PATH] [-e KEY=VALUE]... [--] [COMMAND [ARG...]]
+  --image PATH        the container image (a rootfs tar); with the wasmtime CLI, make its
+                      directory visible with `wasmtime run --dir DIR ...`
+  -e, --env KEY=VALUE set an environment variable in the guest (`-e KEY` copies the
+                      component's own KEY, e.g. from `wasmtime run --env KEY=VALUE`)
+  --                  end of friscy's options; the guest command follows";
+
+/// Parse the arguments after argv[0]. `lookup_env` resolves `-e KEY`.
+pub fn parse<I, F>(args: I, lookup_env: F) -> Result<Options, String>
+where
+    I: IntoIterator<Item = String>,
+    F: Fn(&str) -> Option<String>,
+{
+    let mut opts = Options::default();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            break;
+        }
+        if !arg.starts_with('-') || arg == "-" {
+            opts.command.push(arg);
+            break;
+        }
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| -> Result<String, String> {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("friscy: option `{name}` needs a value; see `--help`"))
+        };
+        match flag.as_str() {
+            "--image" => {
+                value("--image")?;
+            }
+            "-e" | "--env" => {
+                let setting = value(&flag)?;
+                if let Some(kv) = env_setting(&setting, &lookup_env)? {
+                    opts.env.push(kv);
+                }
+            }
+            "-w" | "--workdir" => opts.workdir = Some(value(&flag)?),
+            "-u" | "--user" => opts.user = Some(value(&flag)?),
+            "--entrypoint" => opts.entrypoint = Some(value(&flag)?),
+            "-h" | "--help" => opts.help = true,
+            _ if flag.starts_with("-e") && flag.len() > 2 && inline.is_none() => {
+                // `-eKEY=VALUE`
+                if let Some(kv) = env_setting(&flag[2..], &lookup_env)? {
+                    opts.env.push(kv);
+                }
+            }
+            _ => {
+                return Err(format!(
+                    "friscy: unknown option `{arg}`; put the guest command after `--` \
+                     (friscy.wasm [--image PATH] [-e KEY=VALUE]... -- COMMAND ARGS...)"
+                ))
+            }
+        }
+    }
+    opts.command.extend(args);
+    Ok(opts)
+}
+
+/// `KEY=VALUE`, or `KEY` taken from our own environment (skipped when unset,
+/// as `docker run -e KEY` does).
+fn env_setting<F>(setting: &str, lookup_env: &F) -> Result<Option<(String, String)>, String>
+where
+    F: Fn(&str) -> Option<String>,
+{
+    let (key, value) = match setting.split_once('=') {
+        Some((k, v)) => (k, Some(v.to_string())),
+        None => (setting, None),
+    };
+    if key.is_empty() {
+        return Err(format!(
+            "friscy: `-e {setting}` has no variable name; write `-e KEY=VALUE`"
+        ));
+    }
+    Ok(value
+        .or_else(|| lookup_env(key))
+        .map(|v| (key.to_string(), v)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(args: &[&str]) -> Result<Options, String> {
+        parse(args.iter().map(|s| s.to_string()), |k| {
+            (k == "HOSTVAR").then(|| "fromhost".to_string())
+        })
+    }
+
+    #[test]
+    fn image_env_and_command() {
+        let o = p(&[
+            "--image",
+            "x.tar",
+            "-e",
+            "A=1",
+            "--env=B=2=3",
+            "-eC=",
+            "--",
+            "/bin/sh",
+            "-c",
+            "echo",
+        ])
+        .unwrap();
+        assert_eq!(
+            o.env,
+            vec![
+                ("A".into(), "1".into()),
+                ("B".into(), "2=3".into()),
+                ("C".into(), "".into())
+            ]
+        );
+        assert_eq!(o.command, vec!["/bin/sh", "-c", "echo"]);
+    }
+
+    #[test]
+    fn workdir_user_entrypoint() {
+        let o = p(&["-w", "/app", "--user=1000:1000", "--entrypoint", "", "x"]).unwrap();
+        assert_eq!(o.workdir.as_deref(), Some("/app"));
+        assert_eq!(o.user.as_deref(), Some("1000:1000"));
+        assert_eq!(o.entrypoint.as_deref(), Some(""));
+        assert_eq!(o.command, vec!["x"]);
+    }
+
+    #[test]
+    fn options_stop_at_first_command_word() {
+        let o = p(&["--image=x", "python3", "-c", "--image"]).unwrap();
+        assert_eq!(o.command, vec!["python3", "-c", "--image"]);
+        assert!(o.env.is_empty());
+    }
+
+    #[test]
+    fn env_from_host_or_skipped() {
+        let o = p(&["-e", "HOSTVAR", "-e", "UNSET"]).unwrap();
+        assert_eq!(o.env, vec![("HOSTVAR".into(), "fromhost".into())]);
+        assert!(o.command.is_empty());
+    }
+
+    #[test]
+    fn errors_are_one_line() {
+        for bad in [&["-x"][..], &["--image"], &["-e", "=v"], &["--bogus=1"]] {
+            let e = p(bad).unwrap_err();
+            assert!(e.starts_with("friscy: ") && !e.contains('\n'), "{e}");
+        }
+    }
+}

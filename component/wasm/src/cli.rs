@@ -1,0 +1,110 @@
+//! The `wasi:cli/run` driver (wasmtime CLI, native runner): parse the
+//! command line, boot, run until the init process exits, blocking in
+//! `wasi:io/poll` while every guest task waits, and exit with the guest's
+//! status through `wasi:cli/exit.exit-with-code`.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use friscy_core::{BootError, Machine, MachineConfig, RootfsSource, RunStatus, WaitReason};
+use wasip2::clocks::monotonic_clock;
+use wasip2::io::poll;
+
+use crate::args;
+use crate::host::{eprintln_line, Stdin, WasiHost};
+use crate::rootfs::ImportRootfs;
+
+/// Guest instructions per `Machine::run` call. Between calls the driver does
+/// nothing but loop, so this only bounds how often it checks for waiting.
+const BUDGET: u64 = 1 << 24;
+/// With nothing that could wake the guest, re-check this often (ns).
+const IDLE_RECHECK_NS: u64 = 60_000_000_000;
+
+impl wasip2::exports::cli::run::Guest for crate::Component {
+    fn run() -> Result<(), ()> {
+        let code = main();
+        wasip2::cli::exit::exit_with_code(code);
+        // `exit-with-code` does not return; should a host return anyway,
+        // fall back to the plain exit.
+        if code == 0 {
+            Ok(())
+        } else {
+            Err(())
+        }
+    }
+}
+
+fn main() -> u8 {
+    let opts = match args::parse(std::env::args().skip(1), |k| std::env::var(k).ok()) {
+        Ok(opts) => opts,
+        Err(msg) => {
+            eprintln_line(&msg);
+            return 125;
+        }
+    };
+    if opts.help {
+        let stdout = wasip2::cli::stdout::get_stdout();
+        crate::host::write_all(&stdout, format!("{}\n", args::USAGE).as_bytes());
+        return 0;
+    }
+
+    let stdin = Rc::new(RefCell::new(Stdin::new()));
+    let host = WasiHost::new(stdin.clone());
+    let strace = std::env::var("FRISCY_STRACE").is_ok_and(|v| !v.is_empty() && v != "0");
+    let booted = ImportRootfs::open().and_then(|rootfs| {
+        let cfg = MachineConfig {
+            args: opts.command,
+            env: opts.env,
+            strace,
+            // `--entrypoint ""` clears the image's entrypoint, as in docker.
+            entrypoint: opts
+                .entrypoint
+                .map(|e| if e.is_empty() { Vec::new() } else { vec![e] }),
+            workdir: opts.workdir,
+            user: opts.user,
+            image_config: rootfs.config_json(),
+            ..MachineConfig::default()
+        };
+        Machine::boot(cfg, Box::new(rootfs), Box::new(host))
+    });
+    let mut machine = match booted {
+        Ok(machine) => machine,
+        Err(err) => return boot_failed(&err),
+    };
+
+    loop {
+        match machine.run(BUDGET) {
+            RunStatus::Exited(code) => return code,
+            RunStatus::Yielded => {}
+            RunStatus::Waiting(reason) => wait(&stdin, reason),
+        }
+    }
+}
+
+fn boot_failed(err: &BootError) -> u8 {
+    eprintln_line(&err.to_string());
+    err.exit_status()
+}
+
+/// Block until stdin has data (or closes) or the guest's next timer is due.
+fn wait(stdin: &Rc<RefCell<Stdin>>, reason: WaitReason) {
+    let timeout = match reason {
+        WaitReason::Input => None,
+        WaitReason::Timer { ns_from_now } => Some(ns_from_now),
+    };
+    let mut stdin = stdin.borrow_mut();
+    let timer = monotonic_clock::subscribe_duration(timeout.unwrap_or(IDLE_RECHECK_NS));
+    let stdin_ready = match stdin.pollable() {
+        Some(input) => {
+            let ready = poll::poll(&[input, &timer]);
+            ready.contains(&0)
+        }
+        None => {
+            poll::poll(&[&timer]);
+            false
+        }
+    };
+    if stdin_ready {
+        stdin.read_ahead();
+    }
+}
