@@ -1,0 +1,48 @@
+# perl: regexes, hashes, sprintf, sort, local $/, fork/pipe/wait, open '-|', sockets-free IPC.
+use strict;
+use warnings;
+my %h = (apple => 3, banana => 1, cherry => 2);
+print join(",", map { "$_=$h{$_}" } sort { $h{$a} <=> $h{$b} } keys %h), "\n";
+my $s = "The quick brown fox jumps over the lazy dog";
+my @w = ($s =~ /\b(\w{5})\b/g);
+print "five-letter words: @w\n";
+(my $t = $s) =~ tr/a-z/A-Z/;
+print "$t\n";
+printf("%.5f %e %05d %-6s| %x %o %b\n", atan2(1, 1) * 4, 1234.5, 42, "ab", 255, 8, 5);
+print scalar(reverse("friscy")), " ", lc("ABC"), " ", ucfirst("perl"), " ", length($s), "\n";
+my @sorted = sort { $a <=> $b } (10, 2, 33, 4);
+print "@sorted\n";
+print "sum: ", eval { my $x = 0; $x += $_ for 1 .. 100; $x }, "\n";
+my $pid = open(my $kid, "-|") // die "fork: $!";
+if ($pid == 0) { print "from the forked child\n"; exit 0; }
+my $line = <$kid>;
+close($kid);
+print "child said: $line";
+pipe(my $r, my $w) or die;
+$pid = fork();
+if ($pid == 0) { close $r; print $w "through a pipe\n"; close $w; exit 5; }
+close $w;
+print "pipe: ", scalar(<$r>);
+waitpid($pid, 0);
+print "exit status: ", $? >> 8, "\n";
+my $out = `echo backticks; echo err 1>&2`;
+print "qx: $out";
+print "system: ", system("sh", "-c", "exit 2") >> 8, "\n";
+$SIG{USR1} = sub { print "got USR1\n" };
+kill 'USR1', $$;
+local $SIG{ALRM} = sub { die "alarm\n" };
+eval { alarm 1; sleep 3; alarm 0; };
+print "eval: $@";
+open(my $fh, ">", "/tmp/perl-test.txt") or die;
+print $fh "a\nb\nc\n";
+close $fh;
+open($fh, "<", "/tmp/perl-test.txt") or die;
+my @lines = <$fh>;
+close $fh;
+print "lines: ", scalar(@lines), " -s: ", -s "/tmp/perl-test.txt", "\n";
+unlink "/tmp/perl-test.txt";
+opendir(my $dh, "/friscy-tests") or die;
+print "dir has perl_test.pl: ", (grep { $_ eq "perl_test.pl" } readdir($dh)) ? "yes" : "no", "\n";
+closedir $dh;
+print "time is sane: ", (time() > 1700000000 ? "yes" : "no"), "\n";
+print "done\n";
