@@ -2,18 +2,21 @@
 //!
 //! A block starts at a guest pc and runs to the first terminator (branch,
 //! jump, system instruction), the end of its page, or `MAX_BLOCK`
-//! instructions. Blocks live in an arena and are named by `u32` indices, so
-//! the executor can hold the cache immutably while it mutates page memory,
-//! and each block caches the indices of its successors (taken / fall-through)
-//! to chain blocks without a lookup. A cached index is only trusted if that
-//! block's `pc` still matches the target (freed blocks get an impossible,
-//! odd pc), so invalidation never has to find the links that point at a block.
+//! instructions; its last op is always a terminator (`K::Fall` if the block
+//! ends for another reason). Blocks live in an arena of boxed blocks named by
+//! `u32` indices, so the executor can hold the cache immutably while it
+//! mutates page memory, and each block caches pointers to its successors
+//! (taken / fall-through) to chain blocks without a lookup. A cached link is
+//! only trusted if that block's `pc` still matches the target (freed blocks
+//! get an impossible, odd pc), so invalidation never has to find the links
+//! that point at a block.
 //! Blocks are indexed per page for invalidation; a block whose last
 //! instruction straddles into the next page is registered in both pages.
 
 use std::cell::Cell;
 
 use super::decode::{decode32, expand_compressed, Op, K};
+use super::regs::{DISCARD, FP};
 use crate::mm::{AddressSpace, Mem, MemFault, VpnMap, PAGE_SHIFT, PAGE_SIZE};
 
 pub(crate) const MAX_BLOCK: usize = 128;
@@ -31,26 +34,51 @@ pub(crate) struct Block {
     /// Guest instructions in the block (fused pairs count as two).
     pub n: u64,
     pub ops: Box<[Op]>,
-    /// Cached successor block indices: [taken/jump target, fall-through].
-    pub next: [Cell<u32>; 2],
+    /// Cached successors: [taken/jump target, fall-through]. Each points at
+    /// a block of the same cache's arena (initially the dead sentinel) and
+    /// must only be followed after checking its `pc`. Sound to dereference
+    /// while the cache is alive: arena blocks are boxed (they never move) and
+    /// are only freed by [`CodeCache::clear`], which frees every block that
+    /// can hold a link (all but the sentinel, which never runs).
+    pub next: [Cell<*const Block>; 2],
 }
 
 impl Block {
+    /// Like every block, a dead one is non-empty and ends with a terminator
+    /// (the executor relies on it); it is never entered, since no target pc
+    /// is odd.
     fn dead() -> Block {
         Block {
             pc: DEAD_PC,
             end: DEAD_PC,
             n: 0,
-            ops: Box::new([]),
-            next: [Cell::new(0), Cell::new(0)],
+            ops: Box::new([Op::new(K::Fall, 0, 0, 0, 0)]),
+            next: [Cell::new(std::ptr::null()), Cell::new(std::ptr::null())],
         }
+    }
+
+    /// The cached successor in link slot `k` (0 taken, 1 fall-through):
+    /// any block; check its `pc` before running it.
+    #[inline(always)]
+    pub(crate) fn link(&self, k: usize) -> &Block {
+        // SAFETY: see `Block::next`: a link is never null (the sentinel's
+        // links are never read, since the sentinel never runs) and points at
+        // a live arena block.
+        unsafe { &*self.next[k & 1].get() }
+    }
+
+    #[inline(always)]
+    pub(crate) fn set_link(&self, k: usize, to: &Block) {
+        self.next[k & 1].set(to);
     }
 }
 
 /// Decoded code of one address space.
 pub struct CodeCache {
-    /// Arena; index 0 is a permanently dead sentinel.
-    blocks: Vec<Block>,
+    /// Arena; index 0 is a permanently dead sentinel. Boxed so that links
+    /// (pointers) stay valid when the arena grows; freed slots are reused in
+    /// place.
+    blocks: Vec<Box<Block>>,
     free: Vec<u32>,
     by_pc: VpnMap<u32>,
     /// Page number -> (block, its pc) of blocks with bytes in that page.
@@ -68,7 +96,7 @@ impl Default for CodeCache {
 impl CodeCache {
     pub fn new() -> Self {
         CodeCache {
-            blocks: vec![Block::dead()],
+            blocks: vec![Box::new(Block::dead())],
             free: Vec::new(),
             by_pc: VpnMap::default(),
             pages: VpnMap::default(),
@@ -107,21 +135,24 @@ impl CodeCache {
         Some(i)
     }
 
-    fn insert(&mut self, b: Block, m: &mut Mem) -> u32 {
+    fn insert(&mut self, mut b: Block, m: &mut Mem) -> u32 {
         if self.ops + b.ops.len() > MAX_CACHED_OPS {
             self.clear(m);
         }
+        let sentinel: *const Block = &*self.blocks[0];
+        b.next = [Cell::new(sentinel), Cell::new(sentinel)];
         self.ops += b.ops.len();
         let (pc, first, last) = (b.pc, b.pc >> PAGE_SHIFT, (b.end - 1) >> PAGE_SHIFT);
         let idx = match self.free.pop() {
             Some(i) => {
                 if let Some(slot) = self.blocks.get_mut(i as usize) {
-                    *slot = b;
+                    // In place: links to this slot stay valid (pc-checked).
+                    **slot = b;
                 }
                 i
             }
             None => {
-                self.blocks.push(b);
+                self.blocks.push(Box::new(b));
                 (self.blocks.len() - 1) as u32
             }
         };
@@ -150,7 +181,7 @@ impl CodeCache {
                 continue;
             }
             self.ops = self.ops.saturating_sub(b.ops.len());
-            *b = Block::dead();
+            **b = Block::dead();
             self.free.push(idx);
             if self.by_pc.get(&pc) == Some(&idx) {
                 self.by_pc.remove(&pc);
@@ -220,6 +251,7 @@ pub(crate) fn build_block(space: &mut AddressSpace, pc: u64) -> Result<u32, MemF
         };
         op.off = (cur - pc) as u16;
         op.idx = n as u8;
+        lower(&mut op);
         n += 1;
         cur = cur.wrapping_add(len);
         if !fuse(&mut ops, &op) {
@@ -229,14 +261,53 @@ pub(crate) fn build_block(space: &mut AddressSpace, pc: u64) -> Result<u32, MemF
             break;
         }
     }
+    if !ops.last().is_some_and(|o| o.k.is_terminator()) {
+        // Every block ends with a terminator (the executor relies on it).
+        ops.push(Op::new(K::Fall, 0, 0, 0, 0));
+    }
     let block = Block {
         pc,
         end: cur,
         n: n as u64,
         ops: ops.into_boxed_slice(),
-        next: [Cell::new(0), Cell::new(0)],
+        next: [Cell::new(std::ptr::null()), Cell::new(std::ptr::null())],
     };
     Ok(space.code.insert(block, &mut space.m))
+}
+
+/// Turn an op's register numbers into register-file slots (see
+/// `super::regs`): FP register fields get `FP` added (except `rs3` in `aux`),
+/// and an integer destination `x0` becomes the discard slot. Ops whose `rd`
+/// is not a register leave it unused, so remapping it is harmless.
+fn lower(op: &mut Op) {
+    use K::*;
+    // (rd, rs1, rs2) that are FP registers.
+    let (d, s1, s2) = match op.k {
+        Flw | Fld => (true, false, false),
+        Fsw | Fsd => (false, false, true),
+        FaddS | FsubS | FmulS | FdivS | FminS | FmaxS | FmaddS | FmsubS | FnmsubS | FnmaddS
+        | FsgnjS | FsgnjnS | FsgnjxS | FaddD | FsubD | FmulD | FdivD | FminD | FmaxD | FmaddD
+        | FmsubD | FnmsubD | FnmaddD | FsgnjD | FsgnjnD | FsgnjxD => (true, true, true),
+        FsqrtS | FsqrtD | FcvtSD | FcvtDS => (true, true, false),
+        FeqS | FltS | FleS | FeqD | FltD | FleD => (false, true, true),
+        FclassS | FmvXW | FcvtWS | FcvtWuS | FcvtLS | FcvtLuS | FclassD | FmvXD | FcvtWD
+        | FcvtWuD | FcvtLD | FcvtLuD => (false, true, false),
+        FmvWX | FcvtSW | FcvtSWu | FcvtSL | FcvtSLu | FmvDX | FcvtDW | FcvtDWu | FcvtDL
+        | FcvtDLu => (true, false, false),
+        _ => (false, false, false),
+    };
+    let fp = FP as u8;
+    if d {
+        op.rd += fp;
+    } else if op.rd == 0 {
+        op.rd = DISCARD;
+    }
+    if s1 {
+        op.rs1 += fp;
+    }
+    if s2 {
+        op.rs2 += fp;
+    }
 }
 
 /// Try to merge `op` into the last op of `ops` (lui/auipc + addi/addiw/jalr).

@@ -225,6 +225,8 @@ pub(crate) enum K {
     /// Fused `auipc/lui rs1; jalr rd, lo(rs1)`: x[rs1] = imm, jump to
     /// (imm + lo) & !1 with lo = `rs2 | aux << 8` as i16.
     JalrConst,
+    /// End of a block that has no branch of its own: continue at its end.
+    Fall,
     FenceI,
     Ecall,
     Ebreak,

@@ -13,10 +13,15 @@
 //!   copies it first. A page's memory is charged to the shared
 //!   [`MemoryBudget`] when allocated and refunded when its last owner drops it.
 //! - A direct-mapped software TLB (separate read and write entries, each a page
-//!   number and a slot index) sits in front of all of that. Write entries are
-//!   only installed for writable, uniquely-owned pages that hold no decoded
-//!   code, so stores to code pages take the slow path, which invalidates the
-//!   page's decoded blocks (self-modifying code and JITs just work).
+//!   address tag and the host address of the page's bytes) sits in front of
+//!   all of that, so a hit costs one tag compare and one host access. The tag
+//!   compare also checks alignment (`addr & (!0xfff | (N-1)) == tag`), so a
+//!   hit is always an aligned access inside the page; misaligned accesses take
+//!   a short second path. Write entries are only installed for writable,
+//!   uniquely-owned pages that hold no decoded code, so stores to code pages
+//!   take the slow path, which invalidates the page's decoded blocks
+//!   (self-modifying code and JITs just work) and tells the CPU through
+//!   `pending`.
 //! - The decoded-block cache ([`crate::cpu::CodeCache`]) is owned here so that
 //!   threads sharing the address space share it; it is invalidated on writes to
 //!   code pages, `unmap`, `protect`, remapping and `fence.i`.
@@ -43,7 +48,6 @@ pub const DEFAULT_MMAP_BASE: u64 = 0x3f_e000_0000;
 const TLB_BITS: u32 = 10;
 const TLB_SIZE: usize = 1 << TLB_BITS;
 const TLB_MASK: usize = TLB_SIZE - 1;
-const NO_VPN: u64 = u64::MAX;
 
 bitflags::bitflags! {
     /// Page protection (PROT_READ/WRITE/EXEC).
@@ -61,15 +65,29 @@ pub enum AccessKind {
     Read,
     Write,
     Exec,
+    /// A misaligned LR/SC/AMO (or `rmw_u32`/`rmw_u64`): the address may be
+    /// perfectly mapped; Linux sends SIGBUS with BUS_ADRALN and `si_addr` =
+    /// `addr`. `unmapped` is false.
+    Misaligned,
 }
 
 /// A failed guest memory access. `unmapped` is false for protection
 /// violations (SEGV_ACCERR) and true for unmapped addresses (SEGV_MAPERR).
+/// `kind == AccessKind::Misaligned` is not a protection fault at all but an
+/// alignment fault (SIGBUS/BUS_ADRALN); see [`MemFault::is_misaligned`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MemFault {
     pub addr: u64,
     pub kind: AccessKind,
     pub unmapped: bool,
+}
+
+impl MemFault {
+    /// An alignment fault (misaligned atomic): deliver SIGBUS (BUS_ADRALN),
+    /// not SIGSEGV.
+    pub fn is_misaligned(&self) -> bool {
+        self.kind == AccessKind::Misaligned
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -182,16 +200,57 @@ struct Region {
     prot: Prot,
 }
 
+/// A TLB entry: `tag` is the page address (`vpn << PAGE_SHIFT`, low bits
+/// zero) or `NO_TAG`; `host` points at that page's `PAGE` bytes.
+///
+/// Invariant (what makes the unchecked accesses in `load`/`store` sound):
+/// while an entry holds a tag, `host` points into a `PageBuf` kept alive by
+/// `Mem::slots` for that page; for a write entry that `Rc` is also unique
+/// (no other address space or reference can observe the bytes). Everything
+/// that drops or replaces a slot's page, or shares it (`fork`), removes or
+/// rewrites the entries for that page first (`flush_tlb*`, `fill_*`).
 #[derive(Clone, Copy)]
 struct TlbEntry {
-    vpn: u64,
-    slot: u32,
+    tag: u64,
+    host: *mut u8,
 }
 
+/// Never equal to a masked address: its low 12 bits are all ones.
+const NO_TAG: u64 = u64::MAX;
+
 const TLB_EMPTY: TlbEntry = TlbEntry {
-    vpn: NO_VPN,
-    slot: 0,
+    tag: NO_TAG,
+    host: std::ptr::null_mut(),
 };
+
+/// Kept inline in `Mem` (not boxed), so an access needs no load to find it.
+type Tlb = [TlbEntry; TLB_SIZE];
+
+fn new_tlb() -> Tlb {
+    [TLB_EMPTY; TLB_SIZE]
+}
+
+/// Host address of a page's bytes (for TLB entries; see [`TlbEntry`]).
+#[inline]
+fn host_of(p: &Rc<PageBuf>) -> *mut u8 {
+    // Derived from the Rc's own pointer (not from a reference), so it stays
+    // usable while the Rc is alive; only written through while unique.
+    let pb = Rc::as_ptr(p).cast_mut();
+    // SAFETY: `pb` points at a live PageBuf (we hold `p`); no reference is made.
+    unsafe { std::ptr::addr_of_mut!((*pb).bytes).cast::<u8>() }
+}
+
+#[inline(always)]
+fn tlb_index(addr: u64) -> usize {
+    (addr >> PAGE_SHIFT) as usize & TLB_MASK
+}
+
+/// The tag an `N`-byte access at `addr` hits: the page address if the
+/// access is `N`-aligned, otherwise a value with low bits set (never a tag).
+#[inline(always)]
+fn tag_of<const N: usize>(addr: u64) -> u64 {
+    addr & (!(PAGE_SIZE - 1) | (N as u64 - 1))
+}
 
 /// Page memory of an address space (everything but the decoded code).
 pub(crate) struct Mem {
@@ -203,8 +262,8 @@ pub(crate) struct Mem {
     /// Page slab; slot 0 is the shared zero page, free slots hold it too.
     slots: Vec<Rc<PageBuf>>,
     free: Vec<u32>,
-    tlb_r: Box<[TlbEntry]>,
-    tlb_w: Box<[TlbEntry]>,
+    tlb_r: Tlb,
+    tlb_w: Tlb,
     /// Pages holding decoded code (never get write TLB entries).
     code_pages: VpnSet,
     /// Code pages written since the last sync; their decoded code is stale.
@@ -262,8 +321,8 @@ impl Mem {
             map: VpnMap::default(),
             slots: vec![zero_page()],
             free: Vec::new(),
-            tlb_r: vec![TLB_EMPTY; TLB_SIZE].into_boxed_slice(),
-            tlb_w: vec![TLB_EMPTY; TLB_SIZE].into_boxed_slice(),
+            tlb_r: new_tlb(),
+            tlb_w: new_tlb(),
             code_pages: VpnSet::default(),
             pending: Vec::new(),
             oom: false,
@@ -291,10 +350,11 @@ impl Mem {
         }
         for vpn in start..end {
             let i = vpn as usize & TLB_MASK;
-            if self.tlb_r[i].vpn == vpn {
+            let tag = vpn << PAGE_SHIFT;
+            if self.tlb_r[i].tag == tag {
                 self.tlb_r[i] = TLB_EMPTY;
             }
-            if self.tlb_w[i].vpn == vpn {
+            if self.tlb_w[i].tag == tag {
                 self.tlb_w[i] = TLB_EMPTY;
             }
         }
@@ -304,7 +364,7 @@ impl Mem {
     pub(crate) fn mark_code_page(&mut self, vpn: u64) {
         self.code_pages.insert(vpn);
         let i = vpn as usize & TLB_MASK;
-        if self.tlb_w[i].vpn == vpn {
+        if self.tlb_w[i].tag == vpn << PAGE_SHIFT {
             self.tlb_w[i] = TLB_EMPTY;
         }
     }
@@ -445,7 +505,12 @@ impl Mem {
         }
         let slot = self.map.get(&vpn).copied().unwrap_or(0);
         if need == Prot::READ {
-            self.tlb_r[vpn as usize & TLB_MASK] = TlbEntry { vpn, slot };
+            if let Some(p) = self.slots.get(slot as usize) {
+                self.tlb_r[vpn as usize & TLB_MASK] = TlbEntry {
+                    tag: vpn << PAGE_SHIFT,
+                    host: host_of(p),
+                };
+            }
         }
         Ok(slot)
     }
@@ -505,71 +570,109 @@ impl Mem {
             }
         };
         let i = vpn as usize & TLB_MASK;
-        // The read entry may point at the zero page; refresh it.
+        let tag = vpn << PAGE_SHIFT;
+        let Some(p) = self.slots.get(slot as usize) else {
+            return Err(Self::fault(addr, AccessKind::Write, true));
+        };
+        let entry = TlbEntry {
+            tag,
+            host: host_of(p),
+        };
+        // The read entry may point at the zero page or the old copy; refresh it.
         if prot.contains(Prot::READ) {
-            self.tlb_r[i] = TlbEntry { vpn, slot };
-        } else if self.tlb_r[i].vpn == vpn {
+            self.tlb_r[i] = entry;
+        } else if self.tlb_r[i].tag == tag {
             self.tlb_r[i] = TLB_EMPTY;
         }
+        // `slot` is unique here (copied above if it was shared).
         if prot.contains(Prot::WRITE) {
-            self.tlb_w[i] = TlbEntry { vpn, slot };
+            self.tlb_w[i] = entry;
+        } else if self.tlb_w[i].tag == tag {
+            self.tlb_w[i] = TLB_EMPTY;
         }
         Ok(slot)
     }
 
+    /// Host pointer for an `N`-byte aligned read of `addr` if the TLB hits.
     #[inline(always)]
-    fn load_fast<const N: usize>(&self, addr: u64) -> Option<[u8; N]> {
-        let vpn = vpn_of(addr);
-        let e = self.tlb_r[vpn as usize & TLB_MASK];
-        if e.vpn != vpn {
-            return None;
+    fn tlb_read<const N: usize>(&self, addr: u64) -> Option<*const u8> {
+        let e = &self.tlb_r[tlb_index(addr)];
+        if tag_of::<N>(addr) == e.tag {
+            // SAFETY (offset): a hit means the page matches, so off < PAGE.
+            Some(e.host.wrapping_add(off_of(addr)).cast_const())
+        } else {
+            None
         }
-        let page = &self.slots.get(e.slot as usize)?.bytes;
-        page.get(off_of(addr)..)?.first_chunk::<N>().copied()
+    }
+
+    /// Host pointer for an `N`-byte aligned write to `addr` if the TLB hits.
+    #[inline(always)]
+    fn tlb_write<const N: usize>(&self, addr: u64) -> Option<*mut u8> {
+        let e = &self.tlb_w[tlb_index(addr)];
+        if tag_of::<N>(addr) == e.tag {
+            Some(e.host.wrapping_add(off_of(addr)))
+        } else {
+            None
+        }
     }
 
     #[cold]
     #[inline(never)]
     fn load_slow<const N: usize>(&mut self, addr: u64) -> Result<[u8; N], MemFault> {
         let mut out = [0u8; N];
+        // Misaligned but inside one page: one TLB lookup (filling it).
+        if off_of(addr) + N <= PAGE {
+            if self.tlb_r[tlb_index(addr)].tag != tag_of::<1>(addr) {
+                self.fill_read(addr, Prot::READ, AccessKind::Read)?;
+            }
+            let e = &self.tlb_r[tlb_index(addr)];
+            if e.tag == tag_of::<1>(addr) {
+                // SAFETY: TlbEntry invariant; off + N <= PAGE.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        e.host.add(off_of(addr)),
+                        out.as_mut_ptr(),
+                        N,
+                    )
+                };
+                return Ok(out);
+            }
+        }
         self.read_impl(addr, &mut out, Prot::READ, AccessKind::Read)?;
         Ok(out)
     }
 
+    /// Guest load of `N` bytes (needs READ).
     #[inline(always)]
     pub(crate) fn load<const N: usize>(&mut self, addr: u64) -> Result<[u8; N], MemFault> {
-        match self.load_fast::<N>(addr) {
-            Some(v) => Ok(v),
+        match self.tlb_read::<N>(addr) {
+            // SAFETY: TlbEntry invariant: a hit is an aligned N-byte access
+            // inside a live page.
+            Some(p) => Ok(unsafe { p.cast::<[u8; N]>().read_unaligned() }),
             None => self.load_slow::<N>(addr),
         }
     }
 
+    /// Store fast path: true if the TLB hit and the store was done. A miss
+    /// must go to [`Mem::store_slow`].
     #[inline(always)]
-    fn store_fast<const N: usize>(&mut self, addr: u64, v: [u8; N]) -> bool {
-        let vpn = vpn_of(addr);
-        let e = self.tlb_w[vpn as usize & TLB_MASK];
-        if e.vpn != vpn {
-            return false;
-        }
-        let Some(page) = self.slots.get_mut(e.slot as usize).and_then(Rc::get_mut) else {
-            return false;
-        };
-        match page
-            .bytes
-            .get_mut(off_of(addr)..)
-            .and_then(|s| s.first_chunk_mut::<N>())
-        {
-            Some(d) => {
-                *d = v;
+    pub(crate) fn store_fast<const N: usize>(&mut self, addr: u64, v: [u8; N]) -> bool {
+        match self.tlb_write::<N>(addr) {
+            Some(p) => {
+                // SAFETY: TlbEntry invariant: a write hit is an aligned N-byte
+                // access inside a live page this address space owns alone.
+                unsafe { p.cast::<[u8; N]>().write_unaligned(v) };
                 true
             }
             None => false,
         }
     }
 
+    /// Store slow path (fills the TLB; a store to a page with decoded code
+    /// leaves that page in `pending`, which the CPU must check).
     #[cold]
     #[inline(never)]
-    fn store_slow(&mut self, addr: u64, v: &[u8]) -> Result<(), MemFault> {
+    pub(crate) fn store_slow(&mut self, addr: u64, v: &[u8]) -> Result<(), MemFault> {
         self.write_impl(addr, v, true)
     }
 
@@ -672,63 +775,38 @@ impl Mem {
         Ok(out)
     }
 
-    #[inline(always)]
-    pub(crate) fn read_u8(&mut self, addr: u64) -> Result<u8, MemFault> {
-        Ok(self.load::<1>(addr)?[0])
-    }
-    #[inline(always)]
-    pub(crate) fn read_u16(&mut self, addr: u64) -> Result<u16, MemFault> {
-        Ok(u16::from_le_bytes(self.load(addr)?))
-    }
-    #[inline(always)]
-    pub(crate) fn read_u32(&mut self, addr: u64) -> Result<u32, MemFault> {
-        Ok(u32::from_le_bytes(self.load(addr)?))
-    }
-    #[inline(always)]
-    pub(crate) fn read_u64(&mut self, addr: u64) -> Result<u64, MemFault> {
-        Ok(u64::from_le_bytes(self.load(addr)?))
-    }
-    #[inline(always)]
-    pub(crate) fn write_u8(&mut self, addr: u64, v: u8) -> Result<(), MemFault> {
-        self.store(addr, [v])
-    }
-    #[inline(always)]
-    pub(crate) fn write_u16(&mut self, addr: u64, v: u16) -> Result<(), MemFault> {
-        self.store(addr, v.to_le_bytes())
-    }
-    #[inline(always)]
-    pub(crate) fn write_u32(&mut self, addr: u64, v: u32) -> Result<(), MemFault> {
-        self.store(addr, v.to_le_bytes())
-    }
-    #[inline(always)]
-    pub(crate) fn write_u64(&mut self, addr: u64, v: u64) -> Result<(), MemFault> {
-        self.store(addr, v.to_le_bytes())
-    }
-
     /// The aligned word at `addr` for a read-modify-write (needs WRITE).
+    /// A misaligned `addr` is an [`AccessKind::Misaligned`] fault.
     #[inline]
     pub(crate) fn rmw_slice<const N: usize>(
         &mut self,
         addr: u64,
     ) -> Result<&mut [u8; N], MemFault> {
         if !addr.is_multiple_of(N as u64) {
-            // Misaligned atomics fault (Linux gives SIGBUS; see module docs).
-            return Err(Self::fault(addr, AccessKind::Write, false));
+            // Misaligned atomics fault (Linux gives SIGBUS).
+            return Err(Self::fault(addr, AccessKind::Misaligned, false));
         }
-        let vpn = vpn_of(addr);
-        let e = self.tlb_w[vpn as usize & TLB_MASK];
-        let mut slot = if e.vpn == vpn {
-            e.slot
-        } else {
-            self.fill_write(addr, true)?
+        let p = match self.tlb_write::<N>(addr) {
+            Some(p) => p,
+            None => {
+                self.fill_write(addr, true)?;
+                match self.tlb_write::<N>(addr) {
+                    Some(p) => p,
+                    None => return self.rmw_slow(addr),
+                }
+            }
         };
-        let unique = self
-            .slots
-            .get_mut(slot as usize)
-            .is_some_and(|p| Rc::get_mut(p).is_some());
-        if !unique {
-            slot = self.fill_write(addr, true)?;
-        }
+        // SAFETY: TlbEntry invariant (aligned, inside a live page owned by
+        // this address space alone); the borrow of `self` keeps every TLB
+        // change (and so any page drop) out until the reference is gone.
+        Ok(unsafe { &mut *p.cast::<[u8; N]>() })
+    }
+
+    /// rmw_slice without a write TLB entry (a page whose region is not
+    /// readable, or one that holds decoded code).
+    #[cold]
+    fn rmw_slow<const N: usize>(&mut self, addr: u64) -> Result<&mut [u8; N], MemFault> {
+        let slot = self.fill_write(addr, true)?;
         let bad = Self::fault(addr, AccessKind::Write, true);
         self.slots
             .get_mut(slot as usize)
@@ -1026,8 +1104,8 @@ impl AddressSpace {
                 map: m.map.clone(),
                 slots: m.slots.clone(),
                 free: m.free.clone(),
-                tlb_r: vec![TLB_EMPTY; TLB_SIZE].into_boxed_slice(),
-                tlb_w: vec![TLB_EMPTY; TLB_SIZE].into_boxed_slice(),
+                tlb_r: new_tlb(),
+                tlb_w: new_tlb(),
                 code_pages: VpnSet::default(),
                 pending: Vec::new(),
                 oom: false,
