@@ -57,6 +57,15 @@ bench: build
     cargo build --release -q -p friscy-core --example run
     python3 bench/run.py
 
+# Build the Debian riscv64 images (base, python, extras) into build/debian/.
+debian-rootfs:
+    cargo run --release -q -p friscy-tests --bin build-debian-rootfs -- base python extras
+
+# Real Debian software (busybox, dash, coreutils, bash, python3, perl, git, sqlite3, lua) vs the oracle.
+test-real: fixtures
+    cargo build --release -q -p friscy-core --example run
+    cargo test --release -p friscy-tests --features real-software --test real_software -- --test-threads=2
+
 # Run the demo: a program from the built-in default image under the native runner.
 demo: build fixtures
     target/release/friscy run build/fixtures/rootfs.tar -- /glibc/hello "Hello from friscy"

@@ -78,6 +78,7 @@ pub struct CodeCache {
     /// Arena; index 0 is a permanently dead sentinel. Boxed so that links
     /// (pointers) stay valid when the arena grows; freed slots are reused in
     /// place.
+    #[allow(clippy::vec_box)] // the Box is the point: stable addresses
     blocks: Vec<Box<Block>>,
     free: Vec<u32>,
     by_pc: VpnMap<u32>,

@@ -39,6 +39,27 @@ pub fn install(vfs: &mut Vfs, hostname: &str) -> KResult<()> {
         }
         vfs.create(dev, name, device(d, mode))?;
     }
+    let shm = vfs.mkdir_p(b"/dev/shm", 0o1777)?;
+    vfs.node_mut(shm)?.mode = S_IFDIR | 0o1777;
+    for (name, target) in [
+        (&b"fd"[..], &b"/proc/self/fd"[..]),
+        (b"stdin", b"/proc/self/fd/0"),
+        (b"stdout", b"/proc/self/fd/1"),
+        (b"stderr", b"/proc/self/fd/2"),
+    ] {
+        if vfs.entries(dev)?.contains_key(name) {
+            vfs.remove_entry(dev, name)?;
+        }
+        let link = Inode {
+            mode: S_IFLNK | 0o777,
+            uid: 0,
+            gid: 0,
+            nlink: 1,
+            mtime: 0,
+            kind: NodeKind::Symlink(target.to_vec()),
+        };
+        vfs.create(dev, name, link)?;
+    }
     for (name, mode) in [
         (&b"tmp"[..], 0o1777),
         (b"proc", 0o555),

@@ -164,7 +164,15 @@ pub fn fcntl(k: &mut Kernel, pid: Pid, fd: i32, cmd: u32, arg: u64) -> SysResult
             Ok(0)
         }
         // Record locks always succeed: no other host process shares the files.
-        F_GETLK | F_SETLK | F_SETLKW | F_OFD_GETLK | F_OFD_SETLK | F_OFD_SETLKW => {
+        // Record locks always succeed: no other host process shares the
+        // files. F_GETLK reports "unlocked" by setting l_type = F_UNLCK.
+        F_GETLK | F_OFD_GETLK => {
+            fds.get(fd)?;
+            drop(fds);
+            copy_out(k, pid, arg, &2u16.to_le_bytes())?;
+            Ok(0)
+        }
+        F_SETLK | F_SETLKW | F_OFD_SETLK | F_OFD_SETLKW => {
             fds.get(fd)?;
             Ok(0)
         }
@@ -743,7 +751,7 @@ fn encode_stat(s: &Stat) -> [u8; 128] {
     b[32..40].copy_from_slice(&s.rdev.to_le_bytes());
     b[48..56].copy_from_slice(&s.size.to_le_bytes());
     b[56..60].copy_from_slice(&4096u32.to_le_bytes());
-    b[64..72].copy_from_slice(&s.size.div_ceil(512).to_le_bytes());
+    b[64..72].copy_from_slice(&(s.size.div_ceil(4096) * 8).to_le_bytes());
     for off in [72, 88, 104] {
         b[off..off + 8].copy_from_slice(&s.mtime.to_le_bytes());
     }
@@ -792,7 +800,7 @@ pub fn statx(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32, buf: u
     b[28..30].copy_from_slice(&(s.mode as u16).to_le_bytes());
     b[32..40].copy_from_slice(&s.ino.to_le_bytes());
     b[40..48].copy_from_slice(&s.size.to_le_bytes());
-    b[48..56].copy_from_slice(&s.size.div_ceil(512).to_le_bytes());
+    b[48..56].copy_from_slice(&(s.size.div_ceil(4096) * 8).to_le_bytes());
     for off in [64, 80, 96, 112] {
         b[off..off + 8].copy_from_slice(&s.mtime.to_le_bytes());
     }
@@ -1193,4 +1201,47 @@ pub fn sendfile(
         return Ok(0);
     }
     write_file(k, pid, &outf, &data, None)
+}
+
+/// Extended attributes: the overlay stores none.
+pub fn xattr(nr: u64) -> SysResult {
+    use super::names::*;
+    match nr {
+        LISTXATTR | LLISTXATTR | FLISTXATTR => Ok(0),
+        GETXATTR | LGETXATTR | FGETXATTR | REMOVEXATTR | LREMOVEXATTR | FREMOVEXATTR => {
+            Err(Errno::ENODATA.into())
+        }
+        _ => Err(Errno::EOPNOTSUPP.into()),
+    }
+}
+
+pub fn copy_file_range(
+    k: &mut Kernel,
+    pid: Pid,
+    in_fd: i32,
+    in_off: u64,
+    out_fd: i32,
+    out_off: u64,
+    len: u64,
+) -> SysResult {
+    if out_off != 0 {
+        // Positional output: read, then pwrite.
+        let inf = proc_mut(k, pid)?.fds.borrow().file(in_fd)?;
+        let outf = proc_mut(k, pid)?.fds.borrow().file(out_fd)?;
+        let b = copy_in(k, pid, out_off, 8)?;
+        let off = u64::from_le_bytes(b.try_into().unwrap_or_default());
+        let data = if in_off != 0 {
+            let b = copy_in(k, pid, in_off, 8)?;
+            let ioff = u64::from_le_bytes(b.try_into().unwrap_or_default());
+            let d = read_file(k, &inf, len.min(IO_CHUNK) as usize, Some(ioff))?;
+            copy_out(k, pid, in_off, &(ioff + d.len() as u64).to_le_bytes())?;
+            d
+        } else {
+            read_file(k, &inf, len.min(IO_CHUNK) as usize, None)?
+        };
+        let n = write_file(k, pid, &outf, &data, Some(off))?;
+        copy_out(k, pid, out_off, &(off + n).to_le_bytes())?;
+        return Ok(n);
+    }
+    sendfile(k, pid, out_fd, in_fd, in_off, len)
 }
