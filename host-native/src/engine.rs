@@ -139,9 +139,15 @@ fn linker(engine: &Engine) -> Result<Linker<State>> {
     Ok(linker)
 }
 
-fn store(engine: &Engine, image: ImageFile, args: &[String]) -> Store<State> {
+fn store(engine: &Engine, image: ImageFile, args: &[String], interactive: bool) -> Store<State> {
     let mut wasi = WasiCtx::builder();
-    wasi.inherit_stdio().args(args);
+    if interactive {
+        wasi.inherit_stdio();
+    } else {
+        // docker run without -i: the guest's stdin is at end-of-file.
+        wasi.inherit_stdout().inherit_stderr();
+    }
+    wasi.args(args);
     // The emulator's own settings (e.g. FRISCY_STRACE) pass through.
     for (key, value) in std::env::vars() {
         if key.starts_with("FRISCY_") {
@@ -158,11 +164,11 @@ fn store(engine: &Engine, image: ImageFile, args: &[String]) -> Store<State> {
 
 /// Run the emulator with `args` as its command line; returns the guest's
 /// exit status.
-pub fn run(image: ImageFile, args: &[String]) -> Result<u8> {
+pub fn run(image: ImageFile, args: &[String], interactive: bool) -> Result<u8> {
     let engine = engine()?;
     let component = load_component(&engine)?;
     let linker = linker(&engine)?;
-    let mut store = store(&engine, image, args);
+    let mut store = store(&engine, image, args, interactive);
 
     let export = run_export(&component, &engine)?;
     let instance = linker
@@ -222,7 +228,7 @@ mod tests {
         let engine = engine().unwrap();
         let component = load_component(&engine).unwrap();
         let linker = linker(&engine).unwrap();
-        let mut store = store(&engine, image, &["friscy".to_string()]);
+        let mut store = store(&engine, image, &["friscy".to_string()], false);
         let emulator = Emulator::instantiate(&mut store, &component, &linker).unwrap();
         let machine = emulator.friscy_emulator_session().machine();
         let m = machine

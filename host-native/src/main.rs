@@ -44,6 +44,11 @@ struct RunArgs {
     #[arg(short = 'u', long = "user", value_name = "USER")]
     user: Option<String>,
 
+    /// Keep the guest's standard input open on the host's (as `docker run -i`);
+    /// without it the guest reads end-of-file.
+    #[arg(short = 'i', long = "interactive")]
+    interactive: bool,
+
     /// Replace the image's entrypoint (`""` clears it).
     #[arg(long, value_name = "PROG")]
     entrypoint: Option<String>,
@@ -101,7 +106,7 @@ fn component_args(run: &RunArgs) -> Result<Vec<String>> {
 fn run(run: RunArgs) -> Result<u8> {
     let image = providers::ImageFile::open(&run.image)?;
     let args = component_args(&run)?;
-    engine::run(image, &args)
+    engine::run(image, &args, run.interactive)
 }
 
 fn main() -> ExitCode {
