@@ -15,7 +15,7 @@
 
 use std::cell::Cell;
 
-use super::decode::{decode32, expand_compressed, Op, K};
+use super::decode::{decode32, expand_compressed, pack, Op, K};
 use super::regs::{DISCARD, FP};
 use crate::mm::{AddressSpace, Mem, MemFault, VpnMap, PAGE_SHIFT, PAGE_SIZE};
 
@@ -121,6 +121,13 @@ impl CodeCache {
             Some(b) => b,
             None => &self.blocks[0],
         }
+    }
+
+    /// The live block starting at `pc` if the jump cache has it (no calls).
+    #[inline(always)]
+    pub(crate) fn lookup_cached(&self, pc: u64) -> Option<u32> {
+        let i = self.jc_slot(pc).get();
+        (self.block(i).pc == pc).then_some(i)
     }
 
     /// The live block starting at `pc`, if any.
@@ -231,6 +238,10 @@ pub(crate) fn build_block(space: &mut AddressSpace, pc: u64) -> Result<u32, MemF
     let mut ops: Vec<Op> = Vec::with_capacity(16);
     let mut cur = pc;
     let mut n = 0usize;
+    // Byte length of the previous instruction, and whether the last op may
+    // still absorb the next one (it is not a fused pair itself).
+    let mut prev_len = 0u8;
+    let mut open = false;
     loop {
         let lo = match mem.fetch_u16(cur) {
             Ok(v) => v,
@@ -255,9 +266,18 @@ pub(crate) fn build_block(space: &mut AddressSpace, pc: u64) -> Result<u32, MemF
         lower(&mut op);
         n += 1;
         cur = cur.wrapping_add(len);
-        if !fuse(&mut ops, &op) {
+        let fused = match ops.last_mut() {
+            Some(prev) if open => fuse(pc, prev, prev_len, &op),
+            _ => false,
+        };
+        if fused {
+            // A constant (lui/auipc + addi) may still absorb a jalr.
+            open = ops.last().is_some_and(|o| o.k == K::Li);
+        } else {
             ops.push(op);
+            open = true;
         }
+        prev_len = len as u8;
         if op.k.is_terminator() || cur >= page_end || cur < pc || n >= MAX_BLOCK {
             break;
         }
@@ -311,11 +331,160 @@ fn lower(op: &mut Op) {
     }
 }
 
-/// Try to merge `op` into the last op of `ops` (lui/auipc + addi/addiw/jalr).
-fn fuse(ops: &mut [Op], op: &Op) -> bool {
-    let Some(prev) = ops.last_mut() else {
-        return false;
+fn small(v: i64) -> Option<i16> {
+    i16::try_from(v).ok()
+}
+
+/// Try to merge `op` into the op before it, `prev` (an unfused op or a
+/// constant), whose instruction is `prev_len` bytes long; `pc` is the
+/// block's. See the fused kinds of [`K`] for the encodings.
+fn fuse(pc: u64, prev: &mut Op, prev_len: u8, op: &Op) -> bool {
+    use K::*;
+    let first = *prev;
+    // The fused op, reporting faults at the first instruction.
+    let mk = |k: K, rd: u8, rs1: u8, rs2: u8, aux: u8, imm: i64| Op {
+        imm,
+        k,
+        rd,
+        rs1,
+        rs2,
+        aux,
+        idx: first.idx,
+        off: first.off,
     };
+    // ... or at the second one ("@2").
+    let mk2 = |k: K, rd: u8, rs1: u8, rs2: u8, aux: u8, imm: i64| Op {
+        idx: op.idx,
+        off: op.off,
+        ..mk(k, rd, rs1, rs2, aux, imm)
+    };
+    // 12-bit immediates (always small; checked anyway) and the branch
+    // target relative to the block.
+    // (i16::MIN stands for "does not fit"; real ones are 12-bit.)
+    let a = small(first.imm).unwrap_or(i16::MIN);
+    let b = small(op.imm).unwrap_or(i16::MIN);
+    let a_ok = a != i16::MIN;
+    let ab = a_ok && b != i16::MIN;
+    let rel = i32::try_from((op.imm as u64).wrapping_sub(pc) as i64).ok();
+    let new = match (first.k, op.k) {
+        (Li, _) => return fuse_const(prev, op),
+        (Slli, Add) if op.rs1 == first.rd || op.rs2 == first.rd => {
+            let other = if op.rs1 == first.rd { op.rs2 } else { op.rs1 };
+            mk(SlliAdd, op.rd, first.rs1, other, first.rd, first.imm)
+        }
+        (Add, Ld | Lw | Lwu | Lbu) if op.rs1 == first.rd && b != i16::MIN => {
+            let k = match op.k {
+                Ld => AddLd,
+                Lw => AddLw,
+                Lwu => AddLwu,
+                _ => AddLbu,
+            };
+            mk2(k, op.rd, first.rs1, first.rs2, first.rd, op.imm)
+        }
+        (Add, Sd | Sw | Sb) if op.rs1 == first.rd && b != i16::MIN => {
+            let k = match op.k {
+                Sd => AddSd,
+                Sw => AddSw,
+                _ => AddSb,
+            };
+            mk2(k, first.rd, first.rs1, first.rs2, op.rs2, op.imm)
+        }
+        (Ld, Ld) | (Lw, Lw) if ab => {
+            let k = if op.k == Ld { LdLd } else { LwLw };
+            let imm = pack(a as i32, b, prev_len);
+            mk(k, first.rd, first.rs1, op.rd, op.rs1, imm)
+        }
+        (Sd, Sd) | (Sw, Sw) if ab => {
+            let k = if op.k == Sd { SdSd } else { SwSw };
+            let imm = pack(a as i32, b, prev_len);
+            mk(k, op.rs2, first.rs1, first.rs2, op.rs1, imm)
+        }
+        (Ld | Lw | Lbu, Addi) if ab => {
+            let k = match first.k {
+                Ld => LdAddi,
+                Lw => LwAddi,
+                _ => LbuAddi,
+            };
+            mk(k, first.rd, first.rs1, op.rd, op.rs1, pack(a as i32, b, 0))
+        }
+        (Addi, Ld | Lw | Lbu) if ab => {
+            let k = match op.k {
+                Ld => AddiLd,
+                Lw => AddiLw,
+                _ => AddiLbu,
+            };
+            mk2(k, op.rd, op.rs1, first.rd, first.rs1, pack(b as i32, a, 0))
+        }
+        (Sd | Sw | Sb, Addi) if ab => {
+            let k = match first.k {
+                Sd => SdAddi,
+                Sw => SwAddi,
+                _ => SbAddi,
+            };
+            let imm = pack(a as i32, b, prev_len);
+            mk(k, op.rd, first.rs1, first.rs2, op.rs1, imm)
+        }
+        (Addi, Sd | Sw | Sb) if ab => {
+            let k = match op.k {
+                Sd => AddiSd,
+                Sw => AddiSw,
+                _ => AddiSb,
+            };
+            mk2(k, first.rd, op.rs1, op.rs2, first.rs1, pack(b as i32, a, 0))
+        }
+        (Addi, Addi) if ab => mk(
+            AddiAddi,
+            first.rd,
+            first.rs1,
+            op.rd,
+            op.rs1,
+            pack(a as i32, b, 0),
+        ),
+        (Xor | Or | And, Addiw) if op.imm == 0 && op.rs1 == first.rd => {
+            let k = match first.k {
+                Xor => XorSext,
+                Or => OrSext,
+                _ => AndSext,
+            };
+            mk(k, first.rd, first.rs1, first.rs2, op.rd, 0)
+        }
+        (Addi | Add, Beq | Bne | Blt | Bge | Bltu | Bgeu)
+            if rel.is_some() && (a_ok || first.k == Add) =>
+        {
+            let i = op.k as u8 - Beq as u8;
+            let (base, extra) = if first.k == Addi {
+                (AddiBeq, a)
+            } else {
+                (AddBeq, first.rs2 as i16)
+            };
+            let k = kind_at(base, i);
+            let imm = pack(rel.unwrap_or(0), extra, 0);
+            mk(k, first.rd, op.rs1, op.rs2, first.rs1, imm)
+        }
+        (Lbu, Beq | Bne) if rel.is_some() && a_ok => {
+            let k = if op.k == Beq { LbuBeq } else { LbuBne };
+            let imm = pack(rel.unwrap_or(0), a, 0);
+            mk(k, first.rd, op.rs1, op.rs2, first.rs1, imm)
+        }
+        _ => return false,
+    };
+    *prev = new;
+    true
+}
+
+/// The kind `i` places after `base` (for the six branch conditions, which
+/// are declared in the same order everywhere).
+fn kind_at(base: K, i: u8) -> K {
+    use K::*;
+    const ADDI: [K; 6] = [AddiBeq, AddiBne, AddiBlt, AddiBge, AddiBltu, AddiBgeu];
+    const ADD: [K; 6] = [AddBeq, AddBne, AddBlt, AddBge, AddBltu, AddBgeu];
+    let t = if base == AddiBeq { &ADDI } else { &ADD };
+    t[i as usize % 6]
+}
+
+/// Constants: lui/auipc + addi/addiw into one constant load, lui/auipc +
+/// jalr into a direct jump.
+fn fuse_const(prev: &mut Op, op: &Op) -> bool {
     if prev.k != K::Li || op.rs1 != prev.rd {
         return false;
     }

@@ -26,13 +26,7 @@ impl Cpu {
     /// Execute `op` (a kind [`super::exec`] does not handle inline).
     /// `instret` counts the instructions retired before it.
     #[inline(never)]
-    pub(super) fn exec_cold(
-        &mut self,
-        m: &mut Mem,
-        r: &mut Regs,
-        op: &Op,
-        instret: u64,
-    ) -> Cold {
+    pub(super) fn exec_cold(&mut self, m: &mut Mem, r: &mut Regs, op: &Op, instret: u64) -> Cold {
         // Register fields index the executor's register file directly (see
         // `super::regs`): FP registers are already offset, x0 writes go to
         // the discard slot.
@@ -299,14 +293,18 @@ impl Cpu {
                 as u32),
             K::AmoOrW => amo!(4, u32, |o: u32| sext32(o as u64), |o: u32, s: u64| o | s
                 as u32),
-            K::AmoMinW => amo!(4, u32, |o: u32| sext32(o as u64), |o: u32, s: u64| (o
-                as i32)
-                .min(s as i32)
-                as u32),
-            K::AmoMaxW => amo!(4, u32, |o: u32| sext32(o as u64), |o: u32, s: u64| (o
-                as i32)
-                .max(s as i32)
-                as u32),
+            K::AmoMinW => amo!(
+                4,
+                u32,
+                |o: u32| sext32(o as u64),
+                |o: u32, s: u64| (o as i32).min(s as i32) as u32
+            ),
+            K::AmoMaxW => amo!(
+                4,
+                u32,
+                |o: u32| sext32(o as u64),
+                |o: u32, s: u64| (o as i32).max(s as i32) as u32
+            ),
             K::AmoMinuW => amo!(4, u32, |o: u32| sext32(o as u64), |o: u32, s: u64| o
                 .min(s as u32)),
             K::AmoMaxuW => amo!(4, u32, |o: u32| sext32(o as u64), |o: u32, s: u64| o
@@ -427,8 +425,7 @@ impl Cpu {
                     K::FcvtSL => (true, 64),
                     _ => (false, 64),
                 };
-                r[rd] =
-                    box_s(flags!(fp::from_int(F32, r[rs1], signed, bits, rm)));
+                r[rd] = box_s(flags!(fp::from_int(F32, r[rs1], signed, bits, rm)));
             }
             K::FaddD | K::FsubD | K::FmulD | K::FdivD => {
                 let rm = rm!();
@@ -445,8 +442,7 @@ impl Cpu {
                 r[rd] = fp::sqrt_d(r[rs1], rm, &mut self.fcsr);
             }
             K::FminD | K::FmaxD => {
-                r[rd] =
-                    flags!(fp::minmax(F64, r[rs1], r[rs2], op.k == K::FmaxD));
+                r[rd] = flags!(fp::minmax(F64, r[rs1], r[rs2], op.k == K::FmaxD));
             }
             K::FmaddD | K::FmsubD | K::FnmsubD | K::FnmaddD => {
                 let rm = rm!();
@@ -457,15 +453,7 @@ impl Cpu {
                     K::FnmsubD => (true, false),
                     _ => (true, true),
                 };
-                r[rd] = fp::fma_d(
-                    r[rs1],
-                    r[rs2],
-                    r[rs3],
-                    np,
-                    nc,
-                    rm,
-                    &mut self.fcsr,
-                );
+                r[rd] = fp::fma_d(r[rs1], r[rs2], r[rs3], np, nc, rm, &mut self.fcsr);
             }
             K::FsgnjD | K::FsgnjnD | K::FsgnjxD => {
                 let (p, q) = (r[rs1], r[rs2]);

@@ -213,6 +213,55 @@ pub(crate) enum K {
     FcvtDLu,
     FcvtSD,
     FcvtDS,
+
+    // ---- Fused pairs, built by `block::fuse` (never by `decode32`). Their
+    // fields are register-file slots; `imm` is packed (see `pack`): `lo`
+    // (bits 0-31) the first immediate, `hi` (bits 32-47) the second, `len`
+    // (bits 48-55) the byte length of the first instruction. `off`/`idx`
+    // are those of the first instruction, except for kinds marked "@2",
+    // whose first instruction cannot fault: those report the second.
+    // Handlers execute the two instructions in order, so a register written
+    // by the first is seen by the second.
+    /// slli aux, rs1, lo; add rd, aux, rs2
+    SlliAdd,
+    /// add aux, rs1, rs2; l* rd, lo(aux) — @2
+    AddLd,
+    AddLw,
+    AddLwu,
+    AddLbu,
+    /// add rd, rs1, rs2; s* aux, lo(rd) — @2
+    AddSd,
+    AddSw,
+    AddSb,
+    /// l* rd, lo(rs1); l* rs2, hi(aux) — len
+    LdLd,
+    LwLw,
+    /// s* rs2, lo(rs1); s* rd, hi(aux) — len (rd is a source here)
+    SdSd,
+    SwSw,
+    /// l* rd, lo(rs1); addi rs2, aux, hi
+    LdAddi,
+    LwAddi,
+    LbuAddi,
+    /// addi rs2, aux, hi; l* rd, lo(rs1) — @2
+    AddiLd,
+    AddiLw,
+    AddiLbu,
+    /// s* rs2, lo(rs1); addi rd, aux, hi — len
+    SdAddi,
+    SwAddi,
+    SbAddi,
+    /// addi rd, aux, hi; s* rs2, lo(rs1) — @2
+    AddiSd,
+    AddiSw,
+    AddiSb,
+    /// addi rd, rs1, lo; addi rs2, aux, hi
+    AddiAddi,
+    /// xor/or/and rd, rs1, rs2; sext.w aux, rd
+    XorSext,
+    OrSext,
+    AndSext,
+
     // Terminators (imm = absolute target for branches/jal)
     Beq,
     Bne,
@@ -232,6 +281,26 @@ pub(crate) enum K {
     Ebreak,
     /// imm = the raw instruction bits.
     Illegal,
+
+    // ---- Fused terminators (see the fused pairs above); the branch target
+    // is the block's pc + `lo`.
+    /// addi rd, aux, hi; b* rs1, rs2, target
+    AddiBeq,
+    AddiBne,
+    AddiBlt,
+    AddiBge,
+    AddiBltu,
+    AddiBgeu,
+    /// add rd, aux, <slot in bits 32-39>; b* rs1, rs2, target
+    AddBeq,
+    AddBne,
+    AddBlt,
+    AddBge,
+    AddBltu,
+    AddBgeu,
+    /// lbu rd, hi(aux); beq/bne rs1, rs2, target
+    LbuBeq,
+    LbuBne,
 }
 
 impl K {
@@ -257,7 +326,26 @@ pub(crate) struct Op {
     pub off: u16,
 }
 
+/// Pack the immediates of a fused pair (see the fused kinds of [`K`]).
+pub(crate) const fn pack(lo: i32, hi: i16, len: u8) -> i64 {
+    (lo as u32 as u64 | (hi as u16 as u64) << 32 | (len as u64) << 48) as i64
+}
+
 impl Op {
+    /// The fused pair immediates (see [`pack`]).
+    #[inline(always)]
+    pub(crate) fn lo(&self) -> u64 {
+        self.imm as i32 as i64 as u64
+    }
+    #[inline(always)]
+    pub(crate) fn hi(&self) -> u64 {
+        (self.imm >> 32) as i16 as i64 as u64
+    }
+    #[inline(always)]
+    pub(crate) fn len1(&self) -> u64 {
+        (self.imm >> 48) as u64 & 0xff
+    }
+
     pub(crate) const fn new(k: K, rd: u32, rs1: u32, rs2: u32, imm: i64) -> Op {
         Op {
             imm,

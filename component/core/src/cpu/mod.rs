@@ -165,12 +165,10 @@ impl Cpu {
             }
             let idx = match space.code.lookup(self.pc) {
                 Some(i) => i,
-                None => {
-                    match block::build_block(space, self.pc) {
-                        Ok(i) => i,
-                        Err(f) => return Exit::Fault(f),
-                    }
-                }
+                None => match block::build_block(space, self.pc) {
+                    Ok(i) => i,
+                    Err(f) => return Exit::Fault(f),
+                },
             };
             let used = self.instret.wrapping_sub(start);
             let left = budget.saturating_sub(used).max(1);

@@ -27,7 +27,11 @@ thread_local! {
 /// Run `f` with this thread's register file holding `x`/`f`, then copy them
 /// back. Not reentrant (the executor never calls back into itself).
 #[inline(always)]
-pub(super) fn with_regs<R>(x: &mut [u64; 32], fr: &mut [u64; 32], f: impl FnOnce(&mut Regs) -> R) -> R {
+pub(super) fn with_regs<R>(
+    x: &mut [u64; 32],
+    fr: &mut [u64; 32],
+    f: impl FnOnce(&mut Regs) -> R,
+) -> R {
     FILE.with(|cell| {
         // SAFETY: the file is thread-local and only borrowed here, for the
         // duration of `f`; `f` (the executor) never re-enters `with_regs`,

@@ -629,17 +629,23 @@ impl Mem {
             if e.tag == tag_of::<1>(addr) {
                 // SAFETY: TlbEntry invariant; off + N <= PAGE.
                 unsafe {
-                    std::ptr::copy_nonoverlapping(
-                        e.host.add(off_of(addr)),
-                        out.as_mut_ptr(),
-                        N,
-                    )
+                    std::ptr::copy_nonoverlapping(e.host.add(off_of(addr)), out.as_mut_ptr(), N)
                 };
                 return Ok(out);
             }
         }
         self.read_impl(addr, &mut out, Prot::READ, AccessKind::Read)?;
         Ok(out)
+    }
+
+    /// Load fast path: the `N` bytes at `addr` if the TLB hits (an aligned
+    /// access to a readable page), else None (use [`Mem::load`]).
+    #[inline(always)]
+    pub(crate) fn load_fast<const N: usize>(&self, addr: u64) -> Option<[u8; N]> {
+        // SAFETY: TlbEntry invariant: a hit is an aligned N-byte access
+        // inside a live page.
+        self.tlb_read::<N>(addr)
+            .map(|p| unsafe { p.cast::<[u8; N]>().read_unaligned() })
     }
 
     /// Guest load of `N` bytes (needs READ).
@@ -665,6 +671,29 @@ impl Mem {
                 true
             }
             None => false,
+        }
+    }
+
+    /// Two stores, both on the fast path, or none (false).
+    #[inline(always)]
+    pub(crate) fn store2_fast<const N: usize>(
+        &mut self,
+        a1: u64,
+        v1: [u8; N],
+        a2: u64,
+        v2: [u8; N],
+    ) -> bool {
+        match (self.tlb_write::<N>(a1), self.tlb_write::<N>(a2)) {
+            (Some(p1), Some(p2)) => {
+                // SAFETY: as in `store_fast`; in order, so an overlap ends
+                // with the second value.
+                unsafe {
+                    p1.cast::<[u8; N]>().write_unaligned(v1);
+                    p2.cast::<[u8; N]>().write_unaligned(v2);
+                }
+                true
+            }
+            _ => false,
         }
     }
 
