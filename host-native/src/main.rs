@@ -69,6 +69,8 @@ struct RunArgs {
 /// The component's command line: `friscy [-e K=V]... -- CMD ARGS...`.
 fn component_args(run: &RunArgs) -> Result<Vec<String>> {
     let mut args = vec!["friscy".to_string()];
+    // Names the image in the emulator's error messages (the host provides it).
+    args.extend(["--image".to_string(), run.image.display().to_string()]);
     for setting in &run.env {
         match setting.split_once('=') {
             Some(("", _)) => {
@@ -144,15 +146,23 @@ mod tests {
     fn command_after_image_with_or_without_dashes() {
         assert_eq!(
             args(&["friscy", "run", "-e", "A=1", "img.tar", "--", "ls", "-l"]).unwrap(),
-            ["friscy", "-e", "A=1", "--", "ls", "-l"]
+            ["friscy", "--image", "img.tar", "-e", "A=1", "--", "ls", "-l"]
         );
         assert_eq!(
             args(&["friscy", "run", "img.tar", "sh", "-c", "echo -e x"]).unwrap(),
-            ["friscy", "--", "sh", "-c", "echo -e x"]
+            [
+                "friscy",
+                "--image",
+                "img.tar",
+                "--",
+                "sh",
+                "-c",
+                "echo -e x"
+            ]
         );
         assert_eq!(
             args(&["friscy", "run", "img.tar"]).unwrap(),
-            ["friscy", "--"]
+            ["friscy", "--image", "img.tar", "--"]
         );
     }
 
@@ -170,7 +180,14 @@ mod tests {
                 "i"
             ])
             .unwrap(),
-            ["friscy", "-e", "FRISCY_TEST_HOST_VAR=v", "--"]
+            [
+                "friscy",
+                "--image",
+                "i",
+                "-e",
+                "FRISCY_TEST_HOST_VAR=v",
+                "--"
+            ]
         );
         assert!(args(&["friscy", "run", "-e", "=x", "i"]).is_err());
     }

@@ -17,6 +17,8 @@ pub struct Options {
     pub env: Vec<(String, String)>,
     /// The guest command and its arguments (empty: the image's entrypoint).
     pub command: Vec<String>,
+    /// `--image PATH` (read by the rootfs provider; kept here to name it in errors).
+    pub image: Option<String>,
     /// `-w`/`--workdir`: the guest's working directory.
     pub workdir: Option<String>,
     /// `-u`/`--user`: user[:group] to run as.
@@ -63,7 +65,7 @@ where
         };
         match flag.as_str() {
             "--image" => {
-                value("--image")?;
+                opts.image = Some(value("--image")?);
             }
             "-e" | "--env" => {
                 let setting = value(&flag)?;

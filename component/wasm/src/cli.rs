@@ -63,6 +63,7 @@ fn main() -> u8 {
             workdir: opts.workdir,
             user: opts.user,
             image_config: rootfs.config_json(),
+            image_name: opts.image,
             ..MachineConfig::default()
         };
         Machine::boot(cfg, Box::new(rootfs), Box::new(host))

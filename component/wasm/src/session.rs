@@ -8,6 +8,7 @@ use std::rc::Rc;
 use friscy_core::{Machine, MachineConfig, RootfsSource, RunStatus, WaitReason};
 
 use crate::bindings::exports::friscy::emulator::session as wit;
+use crate::bindings::friscy::emulator::terminal_control;
 use crate::host::{push_output, OutputBuffer, SessionHost};
 use crate::rootfs::ImportRootfs;
 
@@ -44,7 +45,12 @@ impl wit::GuestMachine for SessionMachine {
         let state = match booted {
             Ok(machine) => State::Running(Box::new(machine)),
             Err(err) => {
-                push_output(&output, 2, format!("{err}\r\n").as_bytes());
+                // A terminal gets CR LF, as the guest's tty (ONLCR) would write.
+                let eol = match terminal_control::window_size() {
+                    Some(_) => "\r\n",
+                    None => "\n",
+                };
+                push_output(&output, 2, format!("{err}{eol}").as_bytes());
                 State::Failed(err.exit_status())
             }
         };

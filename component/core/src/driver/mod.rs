@@ -50,6 +50,8 @@ pub struct MachineConfig {
     pub workdir: Option<String>,
     /// `-u`: user[:group] (else the image's User, else root).
     pub user: Option<String>,
+    /// How to name the image in error messages (its path), if known.
+    pub image_name: Option<String>,
     /// The image config JSON when the host has it and the image does not
     /// carry it (the rootfs `info().config`).
     pub image_config: Option<String>,
@@ -66,6 +68,7 @@ impl Default for MachineConfig {
             workdir: None,
             user: None,
             image_config: None,
+            image_name: None,
         }
     }
 }
@@ -91,7 +94,7 @@ pub enum RunStatus {
 /// A user-facing failure to start the guest program.
 #[derive(Debug, thiserror::Error)]
 pub enum BootError {
-    #[error("friscy: cannot read the image: {0}")]
+    #[error("friscy: cannot read the image {0}")]
     Image(String),
     #[error("friscy: {0}: command not found in the image")]
     NotFound(String),
@@ -128,11 +131,16 @@ impl Machine {
         host: Box<dyn Host>,
     ) -> Result<Machine, BootError> {
         // A friscy runtime image (index first, chunked data) or a plain tar.
+        let name = cfg
+            .image_name
+            .clone()
+            .unwrap_or_else(|| "(from the rootfs provider)".into());
+        let image_err = |e: String| BootError::Image(format!("{name}: {e}"));
         let mut vfs = if imagefs::is_image(rootfs.as_ref()) {
-            imagefs::open(rootfs).map_err(|e| BootError::Image(e.to_string()))?
+            imagefs::open(rootfs).map_err(|e| image_err(e.to_string()))?
         } else {
             let mut vfs = Vfs::new(rootfs);
-            tarfs::index_tar(&mut vfs).map_err(|e| BootError::Image(e.to_string()))?;
+            tarfs::index_tar(&mut vfs).map_err(|e| image_err(e.to_string()))?;
             vfs
         };
         // The image config JSON: carried by a runtime image itself, else what
