@@ -396,10 +396,8 @@ pub fn rootfs_provider(
         Some(c) => Some(u32::try_from(c.len()).map_err(|_| PackError::ConfigTooLarge)?),
         None => None,
     };
-    let head = module_without_data(image_len, format, config_len);
-
-    // A copy with an empty image segment goes through wit-component.
-    let mut placeholder = head.clone();
+    // The module with an empty image segment goes through wit-component.
+    let mut placeholder = module_without_data(image_len, format, config_len);
     write_data_section(&mut placeholder, 0, config_bytes, &mut |_| Ok(()))?;
     let mut resolve = Resolve::default();
     let pkg = resolve

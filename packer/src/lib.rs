@@ -19,7 +19,9 @@ pub enum PackError {
     Io(String, std::io::Error),
     #[error("{0}: is a directory; give a rootfs tar (e.g. `tar -C DIR -cf rootfs.tar .`)")]
     IsDirectory(PathBuf),
-    #[error("{0}: neither a tar archive nor a friscy runtime image (friscy-pack takes a rootfs tar or a runtime image for now)")]
+    #[error(
+        "{0}: not a rootfs tar or a friscy runtime image (friscy-pack takes one of those for now)"
+    )]
     NotTar(PathBuf),
     #[error("the image is {0} bytes; an embedded image can be at most 4 GiB - 1")]
     ImageTooLarge(u64),

@@ -187,7 +187,7 @@ fn bad_inputs_are_clear_errors() {
     let not_tar = dir.join("x.txt");
     std::fs::write(&not_tar, vec![b'x'; 2000]).unwrap();
     let err = friscy_pack::pack_app(&not_tar, &PackOptions::default()).unwrap_err();
-    assert!(err.to_string().contains("not a tar"), "{err}");
+    assert!(err.to_string().contains("not a rootfs tar"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

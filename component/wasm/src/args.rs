@@ -29,13 +29,16 @@ pub struct Options {
     pub help: bool,
 }
 
-pub const USAGE: &str =
-    "usage: friscy.wasm [--image PATH] [-e KEY=VALUE]... [--] [COMMAND [ARG...]]
-  --image PATH        the container image (a rootfs tar); with the wasmtime CLI, make its
-                      directory visible with `wasmtime run --dir DIR ...`
-  -e, --env KEY=VALUE set an environment variable in the guest (`-e KEY` copies the
-                      component's own KEY, e.g. from `wasmtime run --env KEY=VALUE`)
-  --                  end of friscy's options; the guest command follows";
+pub const USAGE: &str = "usage: friscy.wasm [--image PATH] [OPTIONS] [--] [COMMAND [ARG...]]
+  --image PATH             the container image (a rootfs tar or a friscy runtime image);
+                           with the wasmtime CLI, make its directory visible with
+                           `wasmtime run --dir DIR ...`
+  -e, --env KEY=VALUE      set an environment variable in the guest (`-e KEY` copies the
+                           component's own KEY, e.g. from `wasmtime run --env KEY=VALUE`)
+  -w, --workdir DIR        working directory in the guest
+  -u, --user USER[:GROUP]  user to run as
+  --entrypoint PROG        replace the image's entrypoint (`\"\"` clears it)
+  --                       end of friscy's options; the guest command follows";
 
 /// Parse the arguments after argv[0]. `lookup_env` resolves `-e KEY`.
 pub fn parse<I, F>(args: I, lookup_env: F) -> Result<Options, String>

@@ -84,7 +84,10 @@ pub struct CodeCache {
     by_pc: VpnMap<u32>,
     /// Page number -> (block, its pc) of blocks with bytes in that page.
     pages: VpnMap<Vec<(u32, u64)>>,
-    jc: Box<[Cell<u32>]>,
+    /// Jump cache: pc hash -> a block of the arena (pc-checked on use; the
+    /// sentinel when empty). Pointers stay valid like links (see
+    /// [`Block::next`]): `clear` resets every slot when it frees blocks.
+    jc: Box<[Cell<*const Block>; JC_SIZE]>,
     ops: usize,
 }
 
@@ -96,23 +99,21 @@ impl Default for CodeCache {
 
 impl CodeCache {
     pub fn new() -> Self {
+        let blocks = vec![Box::new(Block::dead())];
+        let sentinel: *const Block = &*blocks[0];
         CodeCache {
-            blocks: vec![Box::new(Block::dead())],
+            blocks,
             free: Vec::new(),
             by_pc: VpnMap::default(),
             pages: VpnMap::default(),
-            jc: (0..JC_SIZE).map(|_| Cell::new(0)).collect(),
+            jc: Box::new(std::array::from_fn(|_| Cell::new(sentinel))),
             ops: 0,
         }
     }
 
     #[inline(always)]
-    fn jc_slot(&self, pc: u64) -> &Cell<u32> {
-        let i = ((pc >> 1) as usize) & (JC_SIZE - 1);
-        match self.jc.get(i) {
-            Some(c) => c,
-            None => &self.jc[0],
-        }
+    fn jc_slot(&self, pc: u64) -> &Cell<*const Block> {
+        &self.jc[((pc >> 1) as usize) & (JC_SIZE - 1)]
     }
 
     #[inline(always)]
@@ -125,22 +126,21 @@ impl CodeCache {
 
     /// The live block starting at `pc` if the jump cache has it (no calls).
     #[inline(always)]
-    pub(crate) fn lookup_cached(&self, pc: u64) -> Option<u32> {
-        let i = self.jc_slot(pc).get();
-        (self.block(i).pc == pc).then_some(i)
+    pub(crate) fn lookup_cached(&self, pc: u64) -> Option<&Block> {
+        // SAFETY: jump cache entries point at live arena blocks (see `jc`).
+        let b = unsafe { &*self.jc_slot(pc).get() };
+        (b.pc == pc).then_some(b)
     }
 
     /// The live block starting at `pc`, if any.
     #[inline(always)]
-    pub(crate) fn lookup(&self, pc: u64) -> Option<u32> {
-        let slot = self.jc_slot(pc);
-        let i = slot.get();
-        if self.block(i).pc == pc {
-            return Some(i);
+    pub(crate) fn lookup(&self, pc: u64) -> Option<&Block> {
+        if let Some(b) = self.lookup_cached(pc) {
+            return Some(b);
         }
-        let i = *self.by_pc.get(&pc)?;
-        slot.set(i);
-        Some(i)
+        let b = self.block(*self.by_pc.get(&pc)?);
+        self.jc_slot(pc).set(b);
+        Some(b)
     }
 
     fn insert(&mut self, mut b: Block, m: &mut Mem) -> u32 {
@@ -172,7 +172,8 @@ impl CodeCache {
                 break;
             }
         }
-        self.jc_slot(pc).set(idx);
+        let b: *const Block = self.block(idx);
+        self.jc_slot(pc).set(b);
         idx
     }
 
@@ -224,8 +225,9 @@ impl CodeCache {
         self.free.clear();
         self.by_pc.clear();
         self.pages.clear();
+        let sentinel: *const Block = &*self.blocks[0];
         for c in self.jc.iter() {
-            c.set(0);
+            c.set(sentinel);
         }
         self.ops = 0;
     }

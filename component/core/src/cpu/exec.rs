@@ -25,21 +25,27 @@
 use super::block::{Block, CodeCache};
 use super::cold::Cold;
 use super::decode::{Op, K};
-use super::regs::{with_regs, Regs};
-use super::{box_s, sext32, Chain, Cpu, Exit};
+use super::fp::{self, Bin, Cmp};
+use super::regs::{with_regs, Regs, FCSR};
+use super::{box_s, sext32, unbox_s, Chain, Cpu, Exit};
 use crate::mm::Mem;
 
-/// Executor state of a chain of blocks.
+/// Executor state of a chain of blocks (what the fast loop needs).
 #[derive(Clone, Copy)]
 pub(super) struct State<'c> {
-    /// `instret` when the chain started.
-    base: u64,
-    /// Instructions of the blocks completed so far.
-    done: u64,
-    budget: u64,
+    /// Instructions the chain may still run (blocks are only entered while
+    /// their length is below it).
+    left: u64,
     /// The current block, and the next op in it.
     b: &'c Block,
     ip: *const Op,
+}
+
+/// The rest of a chain's state (only needed on exits).
+struct Info {
+    /// `instret` when the chain started.
+    base: u64,
+    budget: u64,
 }
 
 /// What one step asks for next.
@@ -61,22 +67,24 @@ impl Cpu {
         &mut self,
         m: &mut Mem,
         code: &CodeCache,
-        start: u32,
+        start: &Block,
         budget: u64,
     ) -> Chain {
-        let (mut x, mut f) = (self.x, self.f);
-        let c = with_regs(&mut x, &mut f, |r| {
-            let b = code.block(start);
-            let mut st = State {
+        let (mut x, mut f, mut fcsr) = (self.x, self.f, self.fcsr);
+        let c = with_regs(&mut x, &mut f, &mut fcsr, |r| {
+            let b = start;
+            let info = Info {
                 base: self.instret,
-                done: 0,
                 budget,
+            };
+            let mut st = State {
+                left: budget,
                 b,
                 ip: b.ops.as_ptr(),
             };
             loop {
                 Self::fast_loop(m, r, code, &mut st);
-                match self.step::<false>(m, r, code, &mut st) {
+                match Self::step_impl::<false>(Some(self), &info, m, r, code, &mut st) {
                     Step::Done(c) => break c,
                     Step::Next | Step::Slow => {}
                 }
@@ -84,6 +92,7 @@ impl Cpu {
         });
         self.x = x;
         self.f = f;
+        self.fcsr = fcsr;
         c
     }
 
@@ -106,20 +115,10 @@ impl Cpu {
 
     #[inline(always)]
     fn step_fast<'c>(m: &mut Mem, r: &mut Regs, code: &'c CodeCache, st: &mut State<'c>) -> Step {
-        // The fast step never touches the `Cpu` (it bails instead of
-        // exiting); a dummy keeps one source for both steps.
-        Self::step_impl::<true>(None, m, r, code, st)
-    }
-
-    #[inline(always)]
-    fn step<'c, const FAST: bool>(
-        &mut self,
-        m: &mut Mem,
-        r: &mut Regs,
-        code: &'c CodeCache,
-        st: &mut State<'c>,
-    ) -> Step {
-        Self::step_impl::<FAST>(Some(self), m, r, code, st)
+        // The fast step never exits (it bails instead), so it needs neither
+        // the `Cpu` nor the exit information.
+        const NO_INFO: Info = Info { base: 0, budget: 0 };
+        Self::step_impl::<true>(None, &NO_INFO, m, r, code, st)
     }
 
     /// Execute the op at `st.ip` (see the module docs). `cpu` is `None` only
@@ -127,13 +126,15 @@ impl Cpu {
     #[inline(always)]
     fn step_impl<'c, const FAST: bool>(
         mut cpu: Option<&mut Cpu>,
+        info: &Info,
         m: &mut Mem,
         r: &mut Regs,
         code: &'c CodeCache,
         st: &mut State<'c>,
     ) -> Step {
-        let base = st.base;
-        let done = st.done;
+        let base = info.base;
+        // Instructions of the chain's completed blocks (for exits).
+        let done = info.budget.wrapping_sub(st.left);
         let b = st.b;
         // SAFETY: `ip` always points into `b.ops`: it starts at a block's
         // first op and only advances past non-terminator ops, every block
@@ -224,14 +225,13 @@ impl Cpu {
         macro_rules! resolve {
             ($target:expr, $k:expr) => {{
                 let target: u64 = $target;
-                let done = done + b.n;
-                if done >= st.budget {
+                if b.n >= st.left {
                     if FAST {
                         return Step::Slow;
                     }
                     if let Some(cpu) = cpu.as_deref_mut() {
                         cpu.pc = target;
-                        cpu.instret = base + done;
+                        cpu.instret = base + done + b.n;
                     }
                     return Step::Done(Chain::Exit(Exit::Budget));
                 }
@@ -245,8 +245,7 @@ impl Cpu {
                         code.lookup(target)
                     };
                     match found {
-                        Some(n) => {
-                            let nb = code.block(n);
+                        Some(nb) => {
                             b.set_link($k, nb);
                             nb
                         }
@@ -256,7 +255,7 @@ impl Cpu {
                             }
                             if let Some(cpu) = cpu.as_deref_mut() {
                                 cpu.pc = target;
-                                cpu.instret = base + done;
+                                cpu.instret = base + done + b.n;
                             }
                             return Step::Done(Chain::Continue);
                         }
@@ -278,7 +277,7 @@ impl Cpu {
                 if FAST {
                     $commit
                 }
-                st.done = done + b.n;
+                st.left -= b.n;
                 st.b = nb;
                 st.ip = nb.ops.as_ptr();
                 return Step::Next;
@@ -426,7 +425,12 @@ impl Cpu {
                 if !FAST {
                     r[rs2] = new;
                 }
-                let v = ldv!($n, $conv, after!(rs1, rs2, new).wrapping_add(op.lo()), fault);
+                let v = ldv!(
+                    $n,
+                    $conv,
+                    after!(rs1, rs2, new).wrapping_add(op.lo()),
+                    fault
+                );
                 r[rs2] = new;
                 x!(v);
             }};
@@ -472,10 +476,79 @@ impl Cpu {
                     x!(new);
                 }
                 let v = $conv(after!(rs2, rd, new));
-                stv!(v, after!(rs1, rd, new).wrapping_add(op.lo()), fault, smc_check);
+                stv!(
+                    v,
+                    after!(rs1, rd, new).wrapping_add(op.lo()),
+                    fault,
+                    smc_check
+                );
                 x!(new);
             }};
         }
+        // The general path of an op of `super::cold` (the fast step bails).
+        // `fcsr` lives in the register file while a chain runs.
+        macro_rules! cold {
+            () => {{
+                if FAST {
+                    return Step::Slow;
+                }
+                let Some(cpu) = cpu.as_deref_mut() else {
+                    return Step::Slow;
+                };
+                cpu.fcsr = r[FCSR] as u32;
+                let c = cpu.exec_cold(m, r, op, base + done + op.idx as u64);
+                r[FCSR] = cpu.fcsr as u64;
+                match c {
+                    Cold::Next => {}
+                    Cold::Wrote => smc_check!(),
+                    Cold::Fault(f) => fault!(op, f),
+                    Cold::Illegal => illegal!(op),
+                }
+            }};
+        }
+        // The rounding mode is RNE and NX is set: FP fast paths apply.
+        macro_rules! rne_nx {
+            () => {{
+                let fcsr = r[FCSR] as u32;
+                let rm = op.aux >> 5;
+                fcsr & fp::NX != 0 && (rm == fp::RNE || (rm == 7 && (fcsr >> 5) & 7 == 0))
+            }};
+        }
+        macro_rules! fp_bin {
+            ($f:ident, $op:expr, $a:expr, $b:expr, $boxed:expr) => {{
+                let v = if rne_nx!() { fp::$f($op, $a, $b) } else { None };
+                match v {
+                    Some(v) => r[rd] = $boxed(v),
+                    None => cold!(),
+                }
+            }};
+        }
+        macro_rules! fp_cmp {
+            ($c:expr) => {
+                match fp::compare_d_fast(r[rs1], r[rs2], $c) {
+                    Some(v) => x!(v as u64),
+                    None => cold!(),
+                }
+            };
+        }
+        // fcvt.{w,l}.d with a static rtz and the value strictly between
+        // `$lo` and `$hi` (so it fits): truncate, NX if inexact.
+        macro_rules! fcvt_rtz {
+            ($lo:expr, $hi:expr, $conv:expr) => {{
+                let v = f64::from_bits(r[rs1]);
+                if op.aux >> 5 == fp::RTZ && v > $lo && v < $hi {
+                    let t = v.trunc();
+                    if t != v {
+                        r[FCSR] |= fp::NX as u64;
+                    }
+                    let c: fn(f64) -> u64 = $conv;
+                    x!(c(t));
+                } else {
+                    cold!()
+                }
+            }};
+        }
+        const SIGN_D: u64 = 1 << 63;
         let to8 = |v: u64| v as u8;
         let to32 = |v: u64| v as u32;
         let to64 = |v: u64| v;
@@ -521,12 +594,27 @@ impl Cpu {
             K::Sh3addUw => x!(((a!() as u32 as u64) << 3).wrapping_add(bb!())),
             K::SlliUw => x!((a!() as u32 as u64) << (imm & 63)),
 
-            K::Lb => x!(ldv!(1, |v: [u8; 1]| v[0] as i8 as i64 as u64, a!().wrapping_add(imm), fault)),
-            K::Lh => x!(ldv!(2, |v| i16::from_le_bytes(v) as i64 as u64, a!().wrapping_add(imm), fault)),
+            K::Lb => x!(ldv!(
+                1,
+                |v: [u8; 1]| v[0] as i8 as i64 as u64,
+                a!().wrapping_add(imm),
+                fault
+            )),
+            K::Lh => x!(ldv!(
+                2,
+                |v| i16::from_le_bytes(v) as i64 as u64,
+                a!().wrapping_add(imm),
+                fault
+            )),
             K::Lw => x!(ldv!(4, w32, a!().wrapping_add(imm), fault)),
             K::Ld => x!(ldv!(8, d64, a!().wrapping_add(imm), fault)),
             K::Lbu => x!(ldv!(1, bu8, a!().wrapping_add(imm), fault)),
-            K::Lhu => x!(ldv!(2, |v| u16::from_le_bytes(v) as u64, a!().wrapping_add(imm), fault)),
+            K::Lhu => x!(ldv!(
+                2,
+                |v| u16::from_le_bytes(v) as u64,
+                a!().wrapping_add(imm),
+                fault
+            )),
             K::Lwu => x!(ldv!(4, wu32, a!().wrapping_add(imm), fault)),
             K::Sb => stv!(bb!() as u8, a!().wrapping_add(imm), fault, smc_check),
             K::Sh => stv!(bb!() as u16, a!().wrapping_add(imm), fault, smc_check),
@@ -603,17 +691,27 @@ impl Cpu {
             K::AddiBeq => fused_br!(r[aux].wrapping_add(op.hi()), |p, q| p == q),
             K::AddiBne => fused_br!(r[aux].wrapping_add(op.hi()), |p, q| p != q),
             K::AddiBlt => fused_br!(r[aux].wrapping_add(op.hi()), |p, q| (p as i64) < (q as i64)),
-            K::AddiBge => fused_br!(r[aux].wrapping_add(op.hi()), |p, q| (p as i64) >= (q as i64)),
+            K::AddiBge => fused_br!(r[aux].wrapping_add(op.hi()), |p, q| (p as i64)
+                >= (q as i64)),
             K::AddiBltu => fused_br!(r[aux].wrapping_add(op.hi()), |p, q| p < q),
             K::AddiBgeu => fused_br!(r[aux].wrapping_add(op.hi()), |p, q| p >= q),
-            K::AddBeq => fused_br!(r[aux].wrapping_add(r[op.hi() as u8 as usize]), |p, q| p == q),
-            K::AddBne => fused_br!(r[aux].wrapping_add(r[op.hi() as u8 as usize]), |p, q| p != q),
-            K::AddBlt => fused_br!(r[aux].wrapping_add(r[op.hi() as u8 as usize]), |p, q| (p as i64) < (q as i64)),
-            K::AddBge => fused_br!(r[aux].wrapping_add(r[op.hi() as u8 as usize]), |p, q| (p as i64) >= (q as i64)),
+            K::AddBeq => fused_br!(r[aux].wrapping_add(r[op.hi() as u8 as usize]), |p, q| p
+                == q),
+            K::AddBne => fused_br!(r[aux].wrapping_add(r[op.hi() as u8 as usize]), |p, q| p
+                != q),
+            K::AddBlt => fused_br!(r[aux].wrapping_add(r[op.hi() as u8 as usize]), |p, q| (p
+                as i64)
+                < (q as i64)),
+            K::AddBge => fused_br!(r[aux].wrapping_add(r[op.hi() as u8 as usize]), |p, q| (p
+                as i64)
+                >= (q as i64)),
             K::AddBltu => fused_br!(r[aux].wrapping_add(r[op.hi() as u8 as usize]), |p, q| p < q),
-            K::AddBgeu => fused_br!(r[aux].wrapping_add(r[op.hi() as u8 as usize]), |p, q| p >= q),
-            K::LbuBeq => fused_br!(ldv!(1, bu8, r[aux].wrapping_add(op.hi()), fault), |p, q| p == q),
-            K::LbuBne => fused_br!(ldv!(1, bu8, r[aux].wrapping_add(op.hi()), fault), |p, q| p != q),
+            K::AddBgeu => fused_br!(r[aux].wrapping_add(r[op.hi() as u8 as usize]), |p, q| p
+                >= q),
+            K::LbuBeq => fused_br!(ldv!(1, bu8, r[aux].wrapping_add(op.hi()), fault), |p, q| p
+                == q),
+            K::LbuBne => fused_br!(ldv!(1, bu8, r[aux].wrapping_add(op.hi()), fault), |p, q| p
+                != q),
             K::FenceI => {
                 if FAST {
                     return Step::Slow;
@@ -633,20 +731,77 @@ impl Cpu {
                     insn: op.imm as u32
                 }
             ),
-            _ => {
-                if FAST {
-                    return Step::Slow;
-                }
-                let Some(cpu) = cpu.as_deref_mut() else {
-                    return Step::Slow;
+            // ---- FP ops with a fast path (else cold)
+            K::FaddD => fp_bin!(bin_d_fast, Bin::Add, r[rs1], r[rs2], |v| v),
+            K::FsubD => fp_bin!(bin_d_fast, Bin::Sub, r[rs1], r[rs2], |v| v),
+            K::FmulD => fp_bin!(bin_d_fast, Bin::Mul, r[rs1], r[rs2], |v| v),
+            K::FdivD => fp_bin!(bin_d_fast, Bin::Div, r[rs1], r[rs2], |v| v),
+            K::FaddS => fp_bin!(
+                bin_s_fast,
+                Bin::Add,
+                unbox_s(r[rs1]),
+                unbox_s(r[rs2]),
+                box_s
+            ),
+            K::FsubS => fp_bin!(
+                bin_s_fast,
+                Bin::Sub,
+                unbox_s(r[rs1]),
+                unbox_s(r[rs2]),
+                box_s
+            ),
+            K::FmulS => fp_bin!(
+                bin_s_fast,
+                Bin::Mul,
+                unbox_s(r[rs1]),
+                unbox_s(r[rs2]),
+                box_s
+            ),
+            K::FdivS => fp_bin!(
+                bin_s_fast,
+                Bin::Div,
+                unbox_s(r[rs1]),
+                unbox_s(r[rs2]),
+                box_s
+            ),
+            K::FsqrtD => {
+                let v = if rne_nx!() {
+                    fp::sqrt_d_fast(r[rs1])
+                } else {
+                    None
                 };
-                match cpu.exec_cold(m, r, op, base + done + op.idx as u64) {
-                    Cold::Next => {}
-                    Cold::Wrote => smc_check!(),
-                    Cold::Fault(f) => fault!(op, f),
-                    Cold::Illegal => illegal!(op),
+                match v {
+                    Some(v) => r[rd] = v,
+                    None => cold!(),
                 }
             }
+            K::FeqD => fp_cmp!(Cmp::Eq),
+            K::FltD => fp_cmp!(Cmp::Lt),
+            K::FleD => fp_cmp!(Cmp::Le),
+            K::FsgnjD => r[rd] = (r[rs1] & !SIGN_D) | (r[rs2] & SIGN_D),
+            K::FsgnjnD => r[rd] = (r[rs1] & !SIGN_D) | (!r[rs2] & SIGN_D),
+            K::FsgnjxD => r[rd] = r[rs1] ^ (r[rs2] & SIGN_D),
+            K::FmvXD => x!(r[rs1]),
+            K::FmvDX => r[rd] = r[rs1],
+            K::FmvXW => x!(sext32(r[rs1])),
+            K::FmvWX => r[rd] = box_s(r[rs1] & 0xffff_ffff),
+            // int -> double: exact for 32-bit sources, so no flags (but a
+            // dynamic rounding mode must still be valid).
+            K::FcvtDW | K::FcvtDWu if op.aux >> 5 != 7 || (r[FCSR] >> 5) & 7 <= 4 => {
+                r[rd] = if op.k == K::FcvtDW {
+                    (r[rs1] as i32 as f64).to_bits()
+                } else {
+                    (r[rs1] as u32 as f64).to_bits()
+                }
+            }
+            // double -> int, rounding towards zero (C casts) and in range.
+            K::FcvtWD => fcvt_rtz!(-2147483649.0, 2147483648.0, |t: f64| t as i32 as i64 as u64),
+            K::FcvtLD => fcvt_rtz!(
+                -9223372036854777856.0,
+                9223372036854775808.0,
+                |t: f64| t as i64 as u64
+            ),
+            _ => cold!(),
         }
         // SAFETY: see `op`: this op is not a terminator.
         st.ip = unsafe { st.ip.add(1) };

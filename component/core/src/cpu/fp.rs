@@ -696,26 +696,83 @@ pub enum Bin {
     Div,
 }
 
+/// The hardfloat fast path of [`bin_d`] alone: the exact result if it
+/// applies, for a caller that checked that the mode is RNE and NX is set.
+/// No calls (the dispatch loop inlines it).
+#[inline(always)]
+pub fn bin_d_fast(op: Bin, a: u64, b: u64) -> Option<u64> {
+    let (x, y) = (f64::from_bits(a), f64::from_bits(b));
+    if zon64(x) && zon64(y) {
+        let r = match op {
+            Bin::Add => x + y,
+            Bin::Sub => x - y,
+            Bin::Mul => x * y,
+            Bin::Div => {
+                if y == 0.0 {
+                    f64::NAN
+                } else {
+                    x / y
+                }
+            }
+        };
+        if r.is_finite() && r.abs() > f64::MIN_POSITIVE {
+            return Some(r.to_bits());
+        }
+    }
+    None
+}
+
+/// Like [`bin_d_fast`] for binary32 (`a`, `b` unboxed; the result unboxed).
+#[inline(always)]
+pub fn bin_s_fast(op: Bin, a: u64, b: u64) -> Option<u64> {
+    let (x, y) = (f32::from_bits(a as u32), f32::from_bits(b as u32));
+    if zon32(x) && zon32(y) {
+        let r = match op {
+            Bin::Add => x + y,
+            Bin::Sub => x - y,
+            Bin::Mul => x * y,
+            Bin::Div => {
+                if y == 0.0 {
+                    f32::NAN
+                } else {
+                    x / y
+                }
+            }
+        };
+        if r.is_finite() && r.abs() > f32::MIN_POSITIVE {
+            return Some(r.to_bits() as u64);
+        }
+    }
+    None
+}
+
+/// The fast path of [`sqrt_d`] alone (see [`bin_d_fast`]).
+#[inline(always)]
+pub fn sqrt_d_fast(a: u64) -> Option<u64> {
+    let x = f64::from_bits(a);
+    (x.is_normal() && x > 0.0).then(|| x.sqrt().to_bits())
+}
+
+/// A quiet (`feq`) or signaling (`flt`/`fle`) comparison of two binary64
+/// values that are not NaN: no flags. None for NaNs.
+#[inline(always)]
+pub fn compare_d_fast(a: u64, b: u64, op: Cmp) -> Option<bool> {
+    let (x, y) = (f64::from_bits(a), f64::from_bits(b));
+    if x.is_nan() || y.is_nan() {
+        return None;
+    }
+    Some(match op {
+        Cmp::Eq => x == y,
+        Cmp::Lt => x < y,
+        Cmp::Le => x <= y,
+    })
+}
+
 #[inline(always)]
 pub fn bin_d(op: Bin, a: u64, b: u64, rm: u8, fcsr: &mut u32) -> u64 {
     if rm == RNE && *fcsr & NX != 0 {
-        let (x, y) = (f64::from_bits(a), f64::from_bits(b));
-        if zon64(x) && zon64(y) {
-            let r = match op {
-                Bin::Add => x + y,
-                Bin::Sub => x - y,
-                Bin::Mul => x * y,
-                Bin::Div => {
-                    if y == 0.0 {
-                        f64::NAN
-                    } else {
-                        x / y
-                    }
-                }
-            };
-            if r.is_finite() && r.abs() > f64::MIN_POSITIVE {
-                return r.to_bits();
-            }
+        if let Some(r) = bin_d_fast(op, a, b) {
+            return r;
         }
     }
     bin_slow(F64, op, a, b, rm, fcsr)
@@ -724,23 +781,8 @@ pub fn bin_d(op: Bin, a: u64, b: u64, rm: u8, fcsr: &mut u32) -> u64 {
 #[inline(always)]
 pub fn bin_s(op: Bin, a: u64, b: u64, rm: u8, fcsr: &mut u32) -> u64 {
     if rm == RNE && *fcsr & NX != 0 {
-        let (x, y) = (f32::from_bits(a as u32), f32::from_bits(b as u32));
-        if zon32(x) && zon32(y) {
-            let r = match op {
-                Bin::Add => x + y,
-                Bin::Sub => x - y,
-                Bin::Mul => x * y,
-                Bin::Div => {
-                    if y == 0.0 {
-                        f32::NAN
-                    } else {
-                        x / y
-                    }
-                }
-            };
-            if r.is_finite() && r.abs() > f32::MIN_POSITIVE {
-                return r.to_bits() as u64;
-            }
+        if let Some(r) = bin_s_fast(op, a, b) {
+            return r;
         }
     }
     bin_slow(F32, op, a, b, rm, fcsr)

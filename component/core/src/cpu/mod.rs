@@ -164,15 +164,23 @@ impl Cpu {
                 });
             }
             let idx = match space.code.lookup(self.pc) {
-                Some(i) => i,
+                Some(_) => None,
                 None => match block::build_block(space, self.pc) {
-                    Ok(i) => i,
+                    Ok(i) => Some(i),
                     Err(f) => return Exit::Fault(f),
                 },
             };
             let used = self.instret.wrapping_sub(start);
             let left = budget.saturating_sub(used).max(1);
-            match self.exec_chain(&mut space.m, &space.code, idx, left) {
+            let (m, code) = (&mut space.m, &space.code);
+            let first = match idx {
+                Some(i) => code.block(i),
+                None => match code.lookup(self.pc) {
+                    Some(b) => b,
+                    None => continue,
+                },
+            };
+            match self.exec_chain(m, code, first, left) {
                 Chain::Exit(e) => return e,
                 Chain::Continue => {}
                 Chain::FlushCode => space.flush_code(),

@@ -20,16 +20,22 @@ pub(crate) const FP: usize = 32;
 /// Slot that writes to `x0` go to (never read as a source).
 pub(crate) const DISCARD: u8 = 255;
 
+/// Slot holding `fcsr` while a chain runs (so the dispatch loop's FP fast
+/// paths can read the rounding mode and set flags without the `Cpu`).
+pub(crate) const FCSR: usize = 254;
+
 thread_local! {
     static FILE: UnsafeCell<Regs> = const { UnsafeCell::new([0; 256]) };
 }
 
-/// Run `f` with this thread's register file holding `x`/`f`, then copy them
-/// back. Not reentrant (the executor never calls back into itself).
+/// Run `f` with this thread's register file holding `x`/`f`/`fcsr`, then
+/// copy them back. Not reentrant (the executor never calls back into
+/// itself).
 #[inline(always)]
 pub(super) fn with_regs<R>(
     x: &mut [u64; 32],
     fr: &mut [u64; 32],
+    fcsr: &mut u32,
     f: impl FnOnce(&mut Regs) -> R,
 ) -> R {
     FILE.with(|cell| {
@@ -40,10 +46,12 @@ pub(super) fn with_regs<R>(
         r[..32].copy_from_slice(x);
         r[0] = 0;
         r[FP..FP + 32].copy_from_slice(fr);
+        r[FCSR] = *fcsr as u64;
         let out = f(r);
         x.copy_from_slice(&r[..32]);
         x[0] = 0;
         fr.copy_from_slice(&r[FP..FP + 32]);
+        *fcsr = r[FCSR] as u32;
         out
     })
 }

@@ -2,7 +2,7 @@
 //! the expected compressed expansions were taken from GNU as/objdump.
 
 use super::decode::*;
-use super::fp::{DZ, NV, NX, OF, UF};
+use super::fp::{DZ, F64, NV, NX, OF, UF};
 use super::*;
 use crate::mm::{MemoryBudget, Prot};
 
@@ -1336,4 +1336,276 @@ fn time_source_is_used() {
 #[test]
 fn op_is_16_bytes() {
     assert_eq!(std::mem::size_of::<Op>(), 16);
+}
+
+// ------------------------------------------------------------ fusion
+
+/// A small deterministic PRNG for the randomized tests below.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick<T: Copy>(&mut self, v: &[T]) -> T {
+        v[(self.next() % v.len() as u64) as usize]
+    }
+}
+
+/// What a run left behind: exit, pc as an instruction index (see below),
+/// registers, fcsr, instret and the data page.
+type Outcome = (Exit, u64, [u64; 32], [u64; 32], u32, u64, Vec<u8>);
+
+/// `warm`: fill the data page's TLB entries first, so that the dispatch
+/// loop's fast path (not only the general one) runs the accesses.
+fn outcome(ws: &[u32], regs: &[(u32, u64)], warm: bool) -> Outcome {
+    let mut m = machine(&bytes_of(ws));
+    if warm {
+        m.mem.write_u64(DATA, 0).unwrap();
+    }
+    for &(r, v) in regs {
+        m.cpu.x[r as usize] = v;
+    }
+    let e = m.cpu.run(&mut m.mem, 1000);
+    let mut data = vec![0u8; 0x100];
+    m.mem.read(DATA, &mut data).unwrap();
+    let pc = (m.cpu.pc - CODE) / 4;
+    (e, pc, m.cpu.x, m.cpu.f, m.cpu.fcsr, m.cpu.instret, data)
+}
+
+/// Every pair the block builder may fuse behaves exactly like the two
+/// instructions in separate blocks (a `jal x0, +4` between them keeps them
+/// apart): same registers, memory, exit, faulting instruction and
+/// instruction count (minus the jal). Registers are drawn from a small set
+/// so that every kind of aliasing (including x0 and base registers) occurs,
+/// and some bases point at unmapped memory so that either instruction of a
+/// pair faults.
+#[test]
+fn fused_pairs_match_separate_instructions() {
+    const R: [u32; 5] = [0, A0, A1, A2, A3];
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut fused_kinds = std::collections::HashSet::new();
+    for _ in 0..40_000 {
+        // (Only the second instruction may be a branch: it skips the addi
+        // after the pair when taken.)
+        let insn = |rng: &mut Rng, branch: bool| -> u32 {
+            let (d, s, t) = (rng.pick(&R), rng.pick(&R), rng.pick(&R));
+            let off = rng.pick(&[0, 8, 16, -8, 4, 1]);
+            let small = rng.pick(&[0, 1, -1, 8, 2047, -2048, 3]);
+            match rng.next() % if branch { 18 } else { 15 } {
+                0 => enc_i(0x13, d, 1, s, rng.pick(&[1, 2, 3, 6, 63])), // slli
+                1 => enc_r(0x33, d, 0, s, t, 0),                        // add
+                2 | 3 => addi(d, s, small),
+                4 => load(3, d, s, off),          // ld
+                5 => load(2, d, s, off),          // lw
+                6 => load(6, d, s, off),          // lwu
+                7 => load(4, d, s, off),          // lbu
+                8 => store(3, t, s, off),         // sd
+                9 => store(2, t, s, off),         // sw
+                10 => store(0, t, s, off),        // sb
+                11 => enc_r(0x33, d, 4, s, t, 0), // xor
+                12 => enc_r(0x33, d, 6, s, t, 0), // or
+                13 => enc_r(0x33, d, 7, s, t, 0), // and
+                14 => addiw(d, s, 0),             // sext.w
+                // Branches skip the following addi when taken.
+                15 => beq(s, t, 8),
+                16 => bne(s, t, 8),
+                _ => [
+                    blt(s, t, 8),
+                    bgeu(s, t, 8),
+                    enc_b(5, s, t, 8),
+                    enc_b(6, s, t, 8),
+                ][(rng.next() % 4) as usize],
+            }
+        };
+        let (a, b) = (insn(&mut rng, false), insn(&mut rng, true));
+        let tail = [addi(T0, T0, 1), ECALL];
+        let fused: Vec<u32> = [a, b].iter().chain(&tail).copied().collect();
+        let apart: Vec<u32> = [a, jal(0, 4), b].iter().chain(&tail).copied().collect();
+        let vals = [DATA, DATA + 8, DATA + 0x20, 0x10, 5, u64::MAX - 7];
+        let regs: Vec<(u32, u64)> = R[1..].iter().map(|&r| (r, rng.pick(&vals))).collect();
+        for warm in [false, true] {
+            let x = outcome(&fused, &regs, warm);
+            let mut y = outcome(&apart, &regs, warm);
+            // Map pcs after the jal back, which also did count as an
+            // instruction then.
+            if y.1 >= 2 {
+                y.1 -= 1;
+                y.5 -= 1;
+            }
+            assert_eq!(x, y, "{a:#010x} {b:#010x} regs {regs:x?} warm {warm}");
+        }
+        let mut m = machine(&bytes_of(&fused));
+        m.cpu.run(&mut m.mem, 1);
+        if let Some(b) = m.mem.code.lookup(CODE) {
+            if b.ops.len() < 4 {
+                fused_kinds.insert(format!("{:?}", b.ops[0].k));
+            }
+        }
+    }
+    // The generator does reach the fused kinds.
+    for k in [
+        "SlliAdd", "AddLd", "AddLw", "AddLwu", "AddLbu", "AddSd", "AddSw", "AddSb", "LdLd", "LwLw",
+        "SdSd", "SwSw", "LdAddi", "LwAddi", "LbuAddi", "AddiLd", "AddiLw", "AddiLbu", "SdAddi",
+        "SwAddi", "SbAddi", "AddiSd", "AddiSw", "AddiSb", "AddiAddi", "XorSext", "OrSext",
+        "AndSext", "AddiBeq", "AddiBne", "AddiBlt", "AddiBgeu", "AddBeq", "AddBne", "LbuBeq",
+        "LbuBne",
+    ] {
+        assert!(fused_kinds.contains(k), "{k} never built: {fused_kinds:?}");
+    }
+}
+
+#[test]
+fn misaligned_atomics_are_alignment_faults() {
+    for insn in [
+        amo(0x02, false, A0, A1, 0),  // lr.d
+        amo(0x03, false, A0, A1, A2), // sc.d
+        amo(0x01, true, A0, A1, A2),  // amoswap.w
+        amo(0x00, false, A0, A1, A2), // amoadd.d
+    ] {
+        let mut m = machine(&bytes_of(&[insn]));
+        m.cpu.x[A1 as usize] = DATA + 2;
+        let e = m.cpu.run(&mut m.mem, 100);
+        assert!(
+            matches!(e, Exit::Fault(f) if f.is_misaligned() && f.addr == DATA + 2 && !f.unmapped),
+            "{insn:#010x}: {e:?}"
+        );
+        assert_eq!(m.cpu.pc, CODE);
+    }
+    // A misaligned atomic on unmapped memory is still an alignment fault
+    // (as on Linux, where alignment is checked first).
+    let mut m = machine(&bytes_of(&[amo(0x00, false, A0, A1, A2)]));
+    m.cpu.x[A1 as usize] = 0x3;
+    assert!(matches!(m.cpu.run(&mut m.mem, 100), Exit::Fault(f) if f.is_misaligned()));
+    // Aligned but unmapped: a SEGV-style fault.
+    m.cpu.pc = CODE;
+    m.cpu.x[A1 as usize] = 0x8;
+    assert!(
+        matches!(m.cpu.run(&mut m.mem, 100), Exit::Fault(f) if !f.is_misaligned() && f.unmapped)
+    );
+}
+
+/// The dispatch loop's inline FP paths (RNE with NX set, comparisons,
+/// sign injection, moves, conversions) agree with the exact soft-float
+/// path, flags included, on edge and random values.
+#[test]
+fn fp_fast_paths_match_soft_float() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let edges = [
+        0.0f64,
+        -0.0,
+        1.0,
+        -1.5,
+        3.0,
+        1e308,
+        -1e308,
+        f64::MIN_POSITIVE,
+        1e-310,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        2147483647.9,
+        -2147483648.5,
+        2147483648.0,
+        -2147483649.0,
+        9.3e18,
+        -9.3e18,
+        0.5,
+        -0.5,
+        1e-300,
+        7.0,
+    ];
+    // (f7, rm) of fadd/fsub/fmul/fdiv/fsqrt.d, feq/flt/fle.d, fsgnj*.d
+    let ops = [
+        (0x01, 7),
+        (0x05, 0),
+        (0x09, 7),
+        (0x0d, 0),
+        (0x2d, 7),
+        (0x51, 2),
+        (0x51, 1),
+        (0x51, 0),
+        (0x11, 0),
+        (0x11, 1),
+        (0x11, 2),
+    ];
+    for i in 0..6000 {
+        let v = |rng: &mut Rng| {
+            if rng.next().is_multiple_of(3) {
+                f64::from_bits(rng.next())
+            } else {
+                rng.pick(&edges)
+            }
+        };
+        let (a, b) = (v(&mut rng), v(&mut rng));
+        let (f7, rm) = rng.pick(&ops);
+        let rs2 = if f7 == 0x2d { 0 } else { 2 };
+        let insn = fop(f7, rm, 10, 1, rs2);
+        // fcsr: NX set or not, frm RNE or not.
+        let fcsr = rng.pick(&[0u32, 1, 0x21, 0x01 | 0x10]);
+        let (fast, slow) = (
+            fpu(insn, [a.to_bits(), b.to_bits(), 0], 0, fcsr),
+            soft(insn, a.to_bits(), b.to_bits(), fcsr),
+        );
+        assert_eq!(fast, slow, "#{i} {insn:#010x} {a:e} {b:e} fcsr {fcsr:#x}");
+    }
+    // fcvt.w.d / fcvt.l.d rtz and fcvt.d.w / fcvt.d.wu.
+    for &a in &edges {
+        for (f7, rs2, rm) in [(0x61, 0, 1), (0x61, 2, 1), (0x61, 0, 0)] {
+            let insn = fop(f7, rm, A0, 1, rs2);
+            let got = fpu(insn, [a.to_bits(), 0, 0], 0, 0);
+            let (v, fl) = fp::to_int(
+                F64,
+                a.to_bits(),
+                true,
+                if rs2 == 0 { 32 } else { 64 },
+                rm as u8,
+            );
+            assert_eq!((got.1, got.2), (v, fl), "{insn:#010x} {a:e}");
+        }
+    }
+    for v in [0u64, 1, 0x8000_0000, 0xffff_ffff, u64::MAX, 0x1_0000_0001] {
+        for rs2 in [0, 1] {
+            let got = fpu(fop(0x69, 7, 10, A1, rs2), [0; 3], v, 0);
+            let (w, fl) = fp::from_int(F64, v, rs2 == 0, 32, 0);
+            assert_eq!((got.0, got.2), (w, fl));
+        }
+    }
+}
+
+/// The result of `insn` (f3 = op(f1, f2) or a0 = op(f1, f2)) through the
+/// exact soft-float functions, as `fpu` reports it.
+fn soft(insn: u32, a: u64, b: u64, fcsr: u32) -> (u64, u64, u32) {
+    let f7 = insn >> 25;
+    let rm = (insn >> 12) & 7;
+    let rm8 = if rm == 7 {
+        ((fcsr >> 5) & 7) as u8
+    } else {
+        rm as u8
+    };
+    let (v, fl) = match (f7, rm) {
+        (0x01, _) => fp::add(F64, a, b, rm8),
+        (0x05, _) => fp::sub(F64, a, b, rm8),
+        (0x09, _) => fp::mul(F64, a, b, rm8),
+        (0x0d, _) => fp::div(F64, a, b, rm8),
+        (0x2d, _) => fp::sqrt(F64, a, rm8),
+        (0x51, 2) => {
+            let (r, fl) = fp::compare(F64, a, b, fp::Cmp::Eq);
+            return (0, r as u64, (fcsr | fl) & 0x1f);
+        }
+        (0x51, 1) => {
+            let (r, fl) = fp::compare(F64, a, b, fp::Cmp::Lt);
+            return (0, r as u64, (fcsr | fl) & 0x1f);
+        }
+        (0x51, 0) => {
+            let (r, fl) = fp::compare(F64, a, b, fp::Cmp::Le);
+            return (0, r as u64, (fcsr | fl) & 0x1f);
+        }
+        (0x11, 0) => ((a & !(1 << 63)) | (b & (1 << 63)), 0),
+        (0x11, 1) => ((a & !(1 << 63)) | (!b & (1 << 63)), 0),
+        _ => (a ^ (b & (1 << 63)), 0),
+    };
+    (v, 0, (fcsr | fl) & 0x1f)
 }
