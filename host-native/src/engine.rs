@@ -40,6 +40,19 @@ pub struct State {
     wasi: WasiCtx,
     table: ResourceTable,
     pub image: ImageFile,
+    /// The guest's stdio is a terminal (`-t`).
+    pub tty: bool,
+    /// The host terminal is raw (`-it`): the emulator echoes and signals.
+    pub raw: bool,
+}
+
+/// How the guest's standard streams connect to the host's.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stdio {
+    /// `-i`: stdin stays open on the host's (else the guest reads end-of-file).
+    pub interactive: bool,
+    /// `-t`: the guest gets a terminal; the caller holds the host's in raw mode.
+    pub tty: bool,
 }
 
 impl WasiView for State {
@@ -139,9 +152,9 @@ fn linker(engine: &Engine) -> Result<Linker<State>> {
     Ok(linker)
 }
 
-fn store(engine: &Engine, image: ImageFile, args: &[String], interactive: bool) -> Store<State> {
+fn store(engine: &Engine, image: ImageFile, args: &[String], stdio: Stdio) -> Store<State> {
     let mut wasi = WasiCtx::builder();
-    if interactive {
+    if stdio.interactive {
         wasi.inherit_stdio();
     } else {
         // docker run without -i: the guest's stdin is at end-of-file.
@@ -158,17 +171,19 @@ fn store(engine: &Engine, image: ImageFile, args: &[String], interactive: bool) 
         wasi: wasi.build(),
         table: ResourceTable::new(),
         image,
+        tty: stdio.tty,
+        raw: stdio.tty && stdio.interactive,
     };
     Store::new(engine, state)
 }
 
 /// Run the emulator with `args` as its command line; returns the guest's
 /// exit status.
-pub fn run(image: ImageFile, args: &[String], interactive: bool) -> Result<u8> {
+pub fn run(image: ImageFile, args: &[String], stdio: Stdio) -> Result<u8> {
     let engine = engine()?;
     let component = load_component(&engine)?;
     let linker = linker(&engine)?;
-    let mut store = store(&engine, image, args, interactive);
+    let mut store = store(&engine, image, args, stdio);
 
     let export = run_export(&component, &engine)?;
     let instance = linker
@@ -228,7 +243,7 @@ mod tests {
         let engine = engine().unwrap();
         let component = load_component(&engine).unwrap();
         let linker = linker(&engine).unwrap();
-        let mut store = store(&engine, image, &["friscy".to_string()], false);
+        let mut store = store(&engine, image, &["friscy".to_string()], Stdio::default());
         let emulator = Emulator::instantiate(&mut store, &component, &linker).unwrap();
         let machine = emulator.friscy_emulator_session().machine();
         let m = machine

@@ -5,6 +5,7 @@
 
 mod engine;
 mod providers;
+mod tty;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -48,6 +49,11 @@ struct RunArgs {
     /// without it the guest reads end-of-file.
     #[arg(short = 'i', long = "interactive")]
     interactive: bool,
+
+    /// Give the guest a terminal (as `docker run -t`): the host terminal goes
+    /// raw, so ^C, ^Z and ^D reach the guest; restored when friscy ends.
+    #[arg(short = 't', long = "tty")]
+    tty: bool,
 
     /// Replace the image's entrypoint (`""` clears it).
     #[arg(long, value_name = "PROG")]
@@ -108,7 +114,22 @@ fn component_args(run: &RunArgs) -> Result<Vec<String>> {
 fn run(run: RunArgs) -> Result<u8> {
     let image = providers::ImageFile::open(&run.image)?;
     let args = component_args(&run)?;
-    engine::run(image, &args, run.interactive)
+    let tty = run.tty && tty::host_is_terminal();
+    if run.tty && !tty {
+        eprintln!("friscy: -t: standard input or output is not a terminal; running without one");
+    }
+    // Keystrokes only reach the guest with -i; with -t alone the host keeps
+    // its cooked terminal (and ^C ends friscy, as docker's signal proxy does).
+    let _raw = if tty && run.interactive {
+        Some(tty::RawMode::enter()?)
+    } else {
+        None
+    };
+    let stdio = engine::Stdio {
+        interactive: run.interactive,
+        tty,
+    };
+    engine::run(image, &args, stdio)
 }
 
 fn main() -> ExitCode {

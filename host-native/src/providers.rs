@@ -2,7 +2,6 @@
 //! terminal.
 
 use std::fs::File;
-use std::io::IsTerminal;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -82,19 +81,20 @@ impl rootfs::Host for State {
 }
 
 impl terminal_control::Host for State {
+    /// A terminal only with `-t` (as `docker run`): without it the guest's
+    /// stdio are plain streams even when the host's are a terminal.
     fn window_size(&mut self) -> Option<(u16, u16)> {
-        let stdout = std::io::stdout();
-        if !stdout.is_terminal() {
+        if !self.tty {
             return None;
         }
-        match rustix::termios::tcgetwinsize(&stdout) {
+        match rustix::termios::tcgetwinsize(std::io::stdout()) {
             Ok(ws) if ws.ws_row > 0 && ws.ws_col > 0 => Some((ws.ws_row, ws.ws_col)),
             _ => Some((24, 80)),
         }
     }
 
+    /// The host terminal is raw under `-it`: the emulator echoes.
     fn host_echoes(&mut self) -> bool {
-        // The terminal stays cooked until `-it` (raw mode) exists.
-        std::io::stdin().is_terminal()
+        !self.raw
     }
 }

@@ -11,6 +11,7 @@ use wasip2::clocks::monotonic_clock;
 use wasip2::io::poll;
 
 use crate::args;
+use crate::bindings::friscy::emulator::terminal_control;
 use crate::host::{eprintln_line, Stdin, WasiHost};
 use crate::rootfs::ImportRootfs;
 
@@ -19,6 +20,9 @@ use crate::rootfs::ImportRootfs;
 const BUDGET: u64 = 1 << 24;
 /// With nothing that could wake the guest, re-check this often (ns).
 const IDLE_RECHECK_NS: u64 = 60_000_000_000;
+/// While the guest has a terminal, look for host resizes this often (ns):
+/// WASI 0.2 has no SIGWINCH, so the size is polled.
+const RESIZE_CHECK_NS: u64 = 250_000_000;
 
 impl wasip2::exports::cli::run::Guest for crate::Component {
     fn run() -> Result<(), ()> {
@@ -73,11 +77,19 @@ fn main() -> u8 {
         Err(err) => return boot_failed(&err),
     };
 
+    let mut size = terminal_control::window_size();
     loop {
         match machine.run(BUDGET) {
             RunStatus::Exited(code) => return code,
             RunStatus::Yielded => {}
-            RunStatus::Waiting(reason) => wait(&stdin, reason),
+            RunStatus::Waiting(reason) => wait(&stdin, reason, size.is_some()),
+        }
+        if size.is_some() {
+            let now = terminal_control::window_size();
+            if let Some((rows, cols)) = now.filter(|_| now != size) {
+                machine.set_window_size(rows, cols);
+                size = now;
+            }
         }
     }
 }
@@ -87,14 +99,20 @@ fn boot_failed(err: &BootError) -> u8 {
     err.exit_status()
 }
 
-/// Block until stdin has data (or closes) or the guest's next timer is due.
-fn wait(stdin: &Rc<RefCell<Stdin>>, reason: WaitReason) {
+/// Block until stdin has data (or closes) or the guest's next timer is due
+/// (with a terminal, at most until the next resize check).
+fn wait(stdin: &Rc<RefCell<Stdin>>, reason: WaitReason, tty: bool) {
     let timeout = match reason {
-        WaitReason::Input => None,
-        WaitReason::Timer { ns_from_now } => Some(ns_from_now),
+        WaitReason::Input => IDLE_RECHECK_NS,
+        WaitReason::Timer { ns_from_now } => ns_from_now,
+    };
+    let timeout = if tty {
+        timeout.min(RESIZE_CHECK_NS)
+    } else {
+        timeout
     };
     let mut stdin = stdin.borrow_mut();
-    let timer = monotonic_clock::subscribe_duration(timeout.unwrap_or(IDLE_RECHECK_NS));
+    let timer = monotonic_clock::subscribe_duration(timeout);
     let stdin_ready = match stdin.pollable() {
         Some(input) => {
             let ready = poll::poll(&[input, &timer]);

@@ -347,11 +347,10 @@ impl Kernel {
             let now = self.host.monotonic_ns();
             self.fire_alarms(now);
         }
-        if self
-            .tasks
-            .values()
-            .any(|t| matches!(t.wait, Some(Wait::Stdin) | Some(Wait::Poll)))
-        {
+        // A terminal takes input even when nobody reads: ^C must reach the
+        // foreground group while the shell waits for it, and type-ahead
+        // waits in the line discipline.
+        if self.tty.is_some() || self.wants_input() {
             self.poll_stdin();
         }
         let now = self.host.monotonic_ns();
@@ -381,6 +380,13 @@ impl Kernel {
         any
     }
 
+    /// Whether some task waits for stdin (directly or in a poll).
+    fn wants_input(&self) -> bool {
+        self.tasks
+            .values()
+            .any(|t| matches!(t.wait, Some(Wait::Stdin) | Some(Wait::Poll)))
+    }
+
     /// Run guest tasks for about `budget` instructions.
     pub fn run(&mut self, budget: u64) -> crate::RunStatus {
         use crate::{RunStatus, WaitReason};
@@ -398,10 +404,7 @@ impl Kernel {
                     .filter_map(|t| t.deadline)
                     .chain(self.alarms.values().map(|a| a.0))
                     .min();
-                let wants_input = self
-                    .tasks
-                    .values()
-                    .any(|t| matches!(t.wait, Some(Wait::Stdin) | Some(Wait::Poll)));
+                let wants_input = self.tty.is_some() || self.wants_input();
                 return match next_timer {
                     Some(d) => RunStatus::Waiting(WaitReason::Timer {
                         ns_from_now: d.saturating_sub(now).max(1),
