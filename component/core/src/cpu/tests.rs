@@ -1245,6 +1245,35 @@ fn self_modifying_code() {
 }
 
 #[test]
+fn followed_jumps_across_pages() {
+    // jal into the next page and `j` back: one trace over two pages.
+    let mut code = bytes_of(&[addi(A1, 0, 1), jal(RA, 0x1000), EBREAK]);
+    code.resize(0x1004, 0);
+    code.extend_from_slice(&bytes_of(&[addi(A0, A0, 5), jal(0, -0x1000)]));
+    let mut m = machine(&code);
+    assert_eq!(m.cpu.run(&mut m.mem, 100), Exit::Ebreak);
+    assert_eq!(m.cpu.pc, CODE + 8);
+    assert_eq!(m.cpu.x[RA as usize], CODE + 8);
+    assert_eq!((m.cpu.x[A0 as usize], m.cpu.x[A1 as usize]), (5, 1));
+    assert_eq!(m.cpu.instret, 5);
+    // Changing the second page re-decodes the trace.
+    m.mem
+        .write_force(CODE + 0x1004, &addi(A0, A0, 9).to_le_bytes())
+        .unwrap();
+    m.cpu.pc = CODE;
+    assert_eq!(m.cpu.run(&mut m.mem, 100), Exit::Ebreak);
+    assert_eq!(m.cpu.x[A0 as usize], 14);
+    // A fault in the jumped-to code reports its own pc.
+    m.mem
+        .write_force(CODE + 0x1004, &load(3, A0, 0, 8).to_le_bytes())
+        .unwrap();
+    m.cpu.pc = CODE;
+    assert!(matches!(m.cpu.run(&mut m.mem, 100), Exit::Fault(f) if f.addr == 8));
+    assert_eq!(m.cpu.pc, CODE + 0x1004);
+    assert_eq!(m.cpu.instret, 2 * 5 + 2);
+}
+
+#[test]
 fn fence_i_and_protect_invalidate() {
     let mut m = machine(&bytes_of(&[addi(A0, A0, 1), 0x0000_100f, ECALL])); // fence.i
     assert_eq!(m.cpu.run(&mut m.mem, 100), Exit::Ecall);
