@@ -511,6 +511,24 @@ fn fuse(pc: u64, prev: &mut Op, prev_len: u8, op: &Op) -> bool {
             let imm = pack(rel.unwrap_or(0), extra, 0);
             mk(k, first.rd, op.rs1, op.rs2, first.rs1, imm)
         }
+        (Addiw, Beq | Bne) if rel.is_some() && a_ok => {
+            let k = if op.k == Beq { AddiwBeq } else { AddiwBne };
+            let imm = pack(rel.unwrap_or(0), a, 0);
+            mk(k, first.rd, op.rs1, op.rs2, first.rs1, imm)
+        }
+        (Addi, Jalr) if ab => {
+            let imm = pack(b as i32, a, 0);
+            mk(AddiJalr, first.rd, op.rs1, op.rd, first.rs1, imm)
+        }
+        (Xor, Mul) if op.rs1 == first.rd || op.rs2 == first.rd => {
+            let other = if op.rs1 == first.rd { op.rs2 } else { op.rs1 };
+            let imm = pack(0, other as i16, 0);
+            mk(XorMul, op.rd, first.rs1, first.rs2, first.rd, imm)
+        }
+        (Slli, Srli | Srai) if op.rs1 == first.rd && ab => {
+            let k = if op.k == Srli { SlliSrli } else { SlliSrai };
+            mk(k, op.rd, first.rs1, 0, first.rd, pack(a as i32, b, 0))
+        }
         (Lbu, Beq | Bne) if rel.is_some() && a_ok => {
             let k = if op.k == Beq { LbuBeq } else { LbuBne };
             let imm = pack(rel.unwrap_or(0), a, 0);

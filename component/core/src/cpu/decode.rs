@@ -261,6 +261,12 @@ pub(crate) enum K {
     XorSext,
     OrSext,
     AndSext,
+    /// xor aux, rs1, rs2; mul rd, aux, <slot in bits 32-39> (hashing)
+    XorMul,
+    /// slli aux, rs1, lo; srli/srai rd, aux, hi (zero/sign extension,
+    /// bit fields)
+    SlliSrli,
+    SlliSrai,
 
     // Terminators (imm = absolute target for branches/jal)
     Beq,
@@ -301,6 +307,11 @@ pub(crate) enum K {
     /// lbu rd, hi(aux); beq/bne rs1, rs2, target
     LbuBeq,
     LbuBne,
+    /// addiw rd, aux, hi; beq/bne rs1, rs2, target
+    AddiwBeq,
+    AddiwBne,
+    /// addi rd, aux, hi; jalr rs2, lo(rs1) (`addi sp, sp, N; ret`)
+    AddiJalr,
 }
 
 impl K {

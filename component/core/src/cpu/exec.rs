@@ -672,6 +672,22 @@ impl Cpu {
                 r[aux] = sext32(r[rd]);
             }
 
+            K::XorMul => {
+                let t = a!() ^ bb!();
+                r[aux] = t;
+                x!(t.wrapping_mul(r[op.hi() as u8 as usize]));
+            }
+            K::SlliSrli => {
+                let t = a!() << (op.lo() & 63);
+                r[aux] = t;
+                x!(t >> (op.hi() & 63));
+            }
+            K::SlliSrai => {
+                let t = a!() << (op.lo() & 63);
+                r[aux] = t;
+                x!(((t as i64) >> (op.hi() & 63)) as u64);
+            }
+
             // ---- terminators
             K::Beq => br!(|p, q| p == q),
             K::Bne => br!(|p, q| p != q),
@@ -713,6 +729,16 @@ impl Cpu {
                 == q),
             K::LbuBne => fused_br!(ldv!(1, bu8, r[aux].wrapping_add(op.hi()), fault), |p, q| p
                 != q),
+            K::AddiwBeq => fused_br!(sext32(r[aux].wrapping_add(op.hi())), |p, q| p == q),
+            K::AddiwBne => fused_br!(sext32(r[aux].wrapping_add(op.hi())), |p, q| p != q),
+            K::AddiJalr => {
+                let new = r[aux].wrapping_add(op.hi());
+                let t = after!(rs1, rd, new).wrapping_add(op.lo()) & !1;
+                term!(t, 0, {
+                    r[rd] = new;
+                    r[rs2] = b.end;
+                })
+            }
             K::FenceI => {
                 if FAST {
                     return Step::Slow;
