@@ -183,6 +183,7 @@ fn bases() -> Vec<Base> {
         base("proc_zombie", "procmodel", &["zombie"]),
         base("proc_vfork_exec", "procmodel", &["vfork-exec"]),
         base("proc_segv_longjmp", "procmodel", &["segv-longjmp"]),
+        base("proc_bus_atomic", "procmodel", &["bus-atomic"]),
         base("proc_futex", "procmodel", &["futex"]),
         base("proc_select", "procmodel", &["select"]),
         base("proc_signal_read", "procmodel", &["signal-read"]),

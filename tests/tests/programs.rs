@@ -73,6 +73,7 @@ differential!(
     proc_zombie,
     proc_vfork_exec,
     proc_segv_longjmp,
+    proc_bus_atomic,
     proc_futex,
     proc_select,
     proc_signal_read,

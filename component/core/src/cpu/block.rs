@@ -143,14 +143,15 @@ impl CodeCache {
         Some(b)
     }
 
-    fn insert(&mut self, mut b: Block, m: &mut Mem) -> u32 {
+    /// Add `b`, whose instructions lie in the pages `vpns`.
+    fn insert(&mut self, mut b: Block, vpns: &[u64], m: &mut Mem) -> u32 {
         if self.ops + b.ops.len() > MAX_CACHED_OPS {
             self.clear(m);
         }
         let sentinel: *const Block = &*self.blocks[0];
         b.next = [Cell::new(sentinel), Cell::new(sentinel)];
         self.ops += b.ops.len();
-        let (pc, first, last) = (b.pc, b.pc >> PAGE_SHIFT, (b.end - 1) >> PAGE_SHIFT);
+        let pc = b.pc;
         let idx = match self.free.pop() {
             Some(i) => {
                 if let Some(slot) = self.blocks.get_mut(i as usize) {
@@ -165,12 +166,9 @@ impl CodeCache {
             }
         };
         self.by_pc.insert(pc, idx);
-        for vpn in [first, last] {
+        for &vpn in vpns {
             self.pages.entry(vpn).or_default().push((idx, pc));
             m.mark_code_page(vpn);
-            if first == last {
-                break;
-            }
         }
         let b: *const Block = self.block(idx);
         self.jc_slot(pc).set(b);
@@ -233,10 +231,27 @@ impl CodeCache {
     }
 }
 
+/// Direct jumps (`jal`) followed into the same block, at most.
+const MAX_FOLLOW: u32 = 8;
+/// How far (bytes) from the block's pc a followed jump may land: op offsets
+/// are `i16`, and the target's page must fit too.
+const FOLLOW_RANGE: i64 = 24 << 10;
+
 /// Decode the block at `pc` and add it to the cache; returns its index.
+///
+/// A block is a trace: a `jal` to a target near `pc` does not end it (its
+/// link write becomes a constant load and decoding goes on at the target),
+/// so calls and `j` cost no block change. Its instructions may then come
+/// from several pages; the block is registered in each of them.
 pub(crate) fn build_block(space: &mut AddressSpace, pc: u64) -> Result<u32, MemFault> {
     let mem = &mut space.m;
-    let page_end = (pc | (PAGE_SIZE - 1)).wrapping_add(1);
+    // Start and end of the straight-line run being decoded.
+    let mut seg = pc;
+    let mut page_end = (pc | (PAGE_SIZE - 1)).wrapping_add(1);
+    let mut pages: Vec<u64> = vec![pc >> PAGE_SHIFT];
+    let mut follows = 0u32;
+    // The runs decoded before the current one.
+    let mut done: Vec<std::ops::Range<u64>> = Vec::new();
     let mut ops: Vec<Op> = Vec::with_capacity(16);
     let mut cur = pc;
     let mut n = 0usize;
@@ -263,11 +278,44 @@ pub(crate) fn build_block(space: &mut AddressSpace, pc: u64) -> Result<u32, MemF
                 None => (Op::illegal(lo as u32), 2),
             }
         };
-        op.off = (cur - pc) as u16;
+        let last_vpn = cur.wrapping_add(len - 1) >> PAGE_SHIFT;
+        if !pages.contains(&last_vpn) {
+            pages.push(last_vpn);
+        }
+        op.off = cur.wrapping_sub(pc) as i16;
         op.idx = n as u8;
-        lower(&mut op);
         n += 1;
         cur = cur.wrapping_add(len);
+        let target = op.imm as u64;
+        let dist = target.wrapping_sub(pc) as i64;
+        // (Not back into the trace: that would unroll a loop into it.)
+        if op.k == K::Jal
+            && follows < MAX_FOLLOW
+            && n < MAX_BLOCK
+            && (-FOLLOW_RANGE..FOLLOW_RANGE).contains(&dist)
+            && !(seg..cur).contains(&target)
+            && !done.iter().any(|r| r.contains(&target))
+        {
+            follows += 1;
+            done.push(seg..cur);
+            if op.rd != 0 {
+                // The link: the address after the jal.
+                op.k = K::Li;
+                op.imm = cur as i64;
+                lower(&mut op);
+                ops.push(op);
+            }
+            cur = target;
+            seg = target;
+            page_end = (target | (PAGE_SIZE - 1)).wrapping_add(1);
+            if !pages.contains(&(target >> PAGE_SHIFT)) {
+                pages.push(target >> PAGE_SHIFT);
+            }
+            // Pairs are adjacent instructions: nothing fuses across a jump.
+            open = false;
+            continue;
+        }
+        lower(&mut op);
         let fused = match ops.last_mut() {
             Some(prev) if open => fuse(pc, prev, prev_len, &op),
             _ => false,
@@ -280,7 +328,7 @@ pub(crate) fn build_block(space: &mut AddressSpace, pc: u64) -> Result<u32, MemF
             open = true;
         }
         prev_len = len as u8;
-        if op.k.is_terminator() || cur >= page_end || cur < pc || n >= MAX_BLOCK {
+        if op.k.is_terminator() || cur >= page_end || cur < seg || n >= MAX_BLOCK {
             break;
         }
     }
@@ -295,7 +343,7 @@ pub(crate) fn build_block(space: &mut AddressSpace, pc: u64) -> Result<u32, MemF
         ops: ops.into_boxed_slice(),
         next: [Cell::new(std::ptr::null()), Cell::new(std::ptr::null())],
     };
-    Ok(space.code.insert(block, &mut space.m))
+    Ok(space.code.insert(block, &pages, &mut space.m))
 }
 
 /// Turn an op's register numbers into register-file slots (see
@@ -462,6 +510,24 @@ fn fuse(pc: u64, prev: &mut Op, prev_len: u8, op: &Op) -> bool {
             let k = kind_at(base, i);
             let imm = pack(rel.unwrap_or(0), extra, 0);
             mk(k, first.rd, op.rs1, op.rs2, first.rs1, imm)
+        }
+        (Addiw, Beq | Bne) if rel.is_some() && a_ok => {
+            let k = if op.k == Beq { AddiwBeq } else { AddiwBne };
+            let imm = pack(rel.unwrap_or(0), a, 0);
+            mk(k, first.rd, op.rs1, op.rs2, first.rs1, imm)
+        }
+        (Addi, Jalr) if ab => {
+            let imm = pack(b as i32, a, 0);
+            mk(AddiJalr, first.rd, op.rs1, op.rd, first.rs1, imm)
+        }
+        (Xor, Mul) if op.rs1 == first.rd || op.rs2 == first.rd => {
+            let other = if op.rs1 == first.rd { op.rs2 } else { op.rs1 };
+            let imm = pack(0, other as i16, 0);
+            mk(XorMul, op.rd, first.rs1, first.rs2, first.rd, imm)
+        }
+        (Slli, Srli | Srai) if op.rs1 == first.rd && ab => {
+            let k = if op.k == Srli { SlliSrli } else { SlliSrai };
+            mk(k, op.rd, first.rs1, 0, first.rd, pack(a as i32, b, 0))
         }
         (Lbu, Beq | Bne) if rel.is_some() && a_ok => {
             let k = if op.k == Beq { LbuBeq } else { LbuBne };

@@ -261,6 +261,12 @@ pub(crate) enum K {
     XorSext,
     OrSext,
     AndSext,
+    /// xor aux, rs1, rs2; mul rd, aux, <slot in bits 32-39> (hashing)
+    XorMul,
+    /// slli aux, rs1, lo; srli/srai rd, aux, hi (zero/sign extension,
+    /// bit fields)
+    SlliSrli,
+    SlliSrai,
 
     // Terminators (imm = absolute target for branches/jal)
     Beq,
@@ -301,6 +307,11 @@ pub(crate) enum K {
     /// lbu rd, hi(aux); beq/bne rs1, rs2, target
     LbuBeq,
     LbuBne,
+    /// addiw rd, aux, hi; beq/bne rs1, rs2, target
+    AddiwBeq,
+    AddiwBne,
+    /// addi rd, aux, hi; jalr rs2, lo(rs1) (`addi sp, sp, N; ret`)
+    AddiJalr,
 }
 
 impl K {
@@ -322,8 +333,9 @@ pub(crate) struct Op {
     pub aux: u8,
     /// Index of the (first) instruction within its block.
     pub idx: u8,
-    /// Byte offset of the (first) instruction from the block start.
-    pub off: u16,
+    /// Byte offset of the (first) instruction from the block start
+    /// (negative after a jump followed backwards).
+    pub off: i16,
 }
 
 /// Pack the immediates of a fused pair (see the fused kinds of [`K`]).
@@ -570,6 +582,11 @@ pub(crate) fn decode32(insn: u32, pc: u64) -> Op {
     let op = decode_inner(insn, pc).unwrap_or_else(|| Op::illegal(insn));
     if op.rd == 0 && pure_int(op.k) {
         return Op::new(K::Nop, 0, 0, 0, 0);
+    }
+    // `mv` (c.mv is `add rd, x0, rs`) as `addi rd, rs, 0`: the addi forms
+    // have many more fusions (addi pairs, addi + branch/load/store).
+    if op.k == K::Add && (op.rs1 == 0 || op.rs2 == 0) {
+        return Op::new(K::Addi, op.rd as u32, (op.rs1 | op.rs2) as u32, 0, 0);
     }
     op
 }

@@ -151,7 +151,7 @@ impl Cpu {
                     return Step::Slow;
                 }
                 if let Some(cpu) = cpu.as_deref_mut() {
-                    cpu.pc = b.pc.wrapping_add($op.off as u64);
+                    cpu.pc = b.pc.wrapping_add($op.off as i64 as u64);
                     cpu.instret = base + done + $count;
                 }
                 return Step::Done(Chain::Exit($e));
@@ -164,7 +164,7 @@ impl Cpu {
         }
         macro_rules! illegal {
             ($op:expr) => {{
-                let pc = b.pc.wrapping_add($op.off as u64);
+                let pc = b.pc.wrapping_add($op.off as i64 as u64);
                 let insn = if FAST { 0 } else { m.peek_insn(pc) };
                 exit_at!($op, $op.idx as u64, Exit::Illegal { insn })
             }};
@@ -189,7 +189,7 @@ impl Cpu {
                     // SAFETY: see `op`; the current op is not a terminator,
                     // so the next op is in the block.
                     let next = unsafe { &*st.ip.add(1) };
-                    stop_continue!(b.pc.wrapping_add(next.off as u64), next.idx as u64)
+                    stop_continue!(b.pc.wrapping_add(next.off as i64 as u64), next.idx as u64)
                 }
             };
         }
@@ -198,7 +198,7 @@ impl Cpu {
             () => {
                 if !m.pending.is_empty() {
                     stop_continue!(
-                        b.pc.wrapping_add(op.off as u64 + op.len1()),
+                        b.pc.wrapping_add((op.off as i64 as u64).wrapping_add(op.len1())),
                         op.idx as u64 + 1
                     )
                 }
@@ -212,7 +212,8 @@ impl Cpu {
                     return Step::Slow;
                 }
                 if let Some(cpu) = cpu.as_deref_mut() {
-                    cpu.pc = b.pc.wrapping_add($op.off as u64 + $op.len1());
+                    cpu.pc =
+                        b.pc.wrapping_add(($op.off as i64 as u64).wrapping_add($op.len1()));
                     cpu.instret = base + done + $op.idx as u64 + 1;
                 }
                 return Step::Done(Chain::Exit(Exit::Fault($f)));
@@ -671,6 +672,22 @@ impl Cpu {
                 r[aux] = sext32(r[rd]);
             }
 
+            K::XorMul => {
+                let t = a!() ^ bb!();
+                r[aux] = t;
+                x!(t.wrapping_mul(r[op.hi() as u8 as usize]));
+            }
+            K::SlliSrli => {
+                let t = a!() << (op.lo() & 63);
+                r[aux] = t;
+                x!(t >> (op.hi() & 63));
+            }
+            K::SlliSrai => {
+                let t = a!() << (op.lo() & 63);
+                r[aux] = t;
+                x!(((t as i64) >> (op.hi() & 63)) as u64);
+            }
+
             // ---- terminators
             K::Beq => br!(|p, q| p == q),
             K::Bne => br!(|p, q| p != q),
@@ -712,6 +729,16 @@ impl Cpu {
                 == q),
             K::LbuBne => fused_br!(ldv!(1, bu8, r[aux].wrapping_add(op.hi()), fault), |p, q| p
                 != q),
+            K::AddiwBeq => fused_br!(sext32(r[aux].wrapping_add(op.hi())), |p, q| p == q),
+            K::AddiwBne => fused_br!(sext32(r[aux].wrapping_add(op.hi())), |p, q| p != q),
+            K::AddiJalr => {
+                let new = r[aux].wrapping_add(op.hi());
+                let t = after!(rs1, rd, new).wrapping_add(op.lo()) & !1;
+                term!(t, 0, {
+                    r[rd] = new;
+                    r[rs2] = b.end;
+                })
+            }
             K::FenceI => {
                 if FAST {
                     return Step::Slow;

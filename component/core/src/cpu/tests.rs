@@ -397,6 +397,41 @@ fn jumps_and_links() {
 }
 
 #[test]
+fn addi_then_return_fused() {
+    // addi sp, sp, 16; ret
+    let mut m = machine(&bytes_of(&[
+        addi(SP, SP, 16),
+        jalr(0, RA, 0),
+        EBREAK,
+        ECALL,
+    ]));
+    m.cpu.x[RA as usize] = CODE + 12;
+    assert_eq!(m.cpu.run(&mut m.mem, 100), Exit::Ecall);
+    assert_eq!(m.cpu.x[SP as usize], DATA + 0x8000 + 16);
+    assert_eq!(m.cpu.instret, 3);
+    // The addi writes the jalr's base, which the jalr's link overwrites.
+    let mut m = machine(&bytes_of(&[
+        addi(RA, RA, 4),
+        jalr(RA, RA, 4),
+        EBREAK,
+        ECALL,
+    ]));
+    m.cpu.x[RA as usize] = CODE + 4;
+    assert_eq!(m.cpu.run(&mut m.mem, 100), Exit::Ecall);
+    assert_eq!(m.cpu.x[RA as usize], CODE + 8);
+    // An odd target loses bit 0; a budget exit lands on the target.
+    let mut m = machine(&bytes_of(&[
+        addi(A0, A0, 1),
+        jalr(A1, A0, 0),
+        EBREAK,
+        ECALL,
+    ]));
+    m.cpu.x[A0 as usize] = CODE + 12;
+    assert_eq!(m.cpu.run(&mut m.mem, 2), Exit::Budget);
+    assert_eq!((m.cpu.pc, m.cpu.x[A1 as usize]), (CODE + 12, CODE + 8));
+}
+
+#[test]
 fn branch_loop() {
     // a0 = sum(1..=100)
     let m = run(&[
@@ -1245,6 +1280,35 @@ fn self_modifying_code() {
 }
 
 #[test]
+fn followed_jumps_across_pages() {
+    // jal into the next page and `j` back: one trace over two pages.
+    let mut code = bytes_of(&[addi(A1, 0, 1), jal(RA, 0x1000), EBREAK]);
+    code.resize(0x1004, 0);
+    code.extend_from_slice(&bytes_of(&[addi(A0, A0, 5), jal(0, -0x1000)]));
+    let mut m = machine(&code);
+    assert_eq!(m.cpu.run(&mut m.mem, 100), Exit::Ebreak);
+    assert_eq!(m.cpu.pc, CODE + 8);
+    assert_eq!(m.cpu.x[RA as usize], CODE + 8);
+    assert_eq!((m.cpu.x[A0 as usize], m.cpu.x[A1 as usize]), (5, 1));
+    assert_eq!(m.cpu.instret, 5);
+    // Changing the second page re-decodes the trace.
+    m.mem
+        .write_force(CODE + 0x1004, &addi(A0, A0, 9).to_le_bytes())
+        .unwrap();
+    m.cpu.pc = CODE;
+    assert_eq!(m.cpu.run(&mut m.mem, 100), Exit::Ebreak);
+    assert_eq!(m.cpu.x[A0 as usize], 14);
+    // A fault in the jumped-to code reports its own pc.
+    m.mem
+        .write_force(CODE + 0x1004, &load(3, A0, 0, 8).to_le_bytes())
+        .unwrap();
+    m.cpu.pc = CODE;
+    assert!(matches!(m.cpu.run(&mut m.mem, 100), Exit::Fault(f) if f.addr == 8));
+    assert_eq!(m.cpu.pc, CODE + 0x1004);
+    assert_eq!(m.cpu.instret, 2 * 5 + 2);
+}
+
+#[test]
 fn fence_i_and_protect_invalidate() {
     let mut m = machine(&bytes_of(&[addi(A0, A0, 1), 0x0000_100f, ECALL])); // fence.i
     assert_eq!(m.cpu.run(&mut m.mem, 100), Exit::Ecall);
@@ -1394,24 +1458,27 @@ fn fused_pairs_match_separate_instructions() {
             let (d, s, t) = (rng.pick(&R), rng.pick(&R), rng.pick(&R));
             let off = rng.pick(&[0, 8, 16, -8, 4, 1]);
             let small = rng.pick(&[0, 1, -1, 8, 2047, -2048, 3]);
-            match rng.next() % if branch { 18 } else { 15 } {
+            match rng.next() % if branch { 21 } else { 18 } {
                 0 => enc_i(0x13, d, 1, s, rng.pick(&[1, 2, 3, 6, 63])), // slli
                 1 => enc_r(0x33, d, 0, s, t, 0),                        // add
                 2 | 3 => addi(d, s, small),
-                4 => load(3, d, s, off),          // ld
-                5 => load(2, d, s, off),          // lw
-                6 => load(6, d, s, off),          // lwu
-                7 => load(4, d, s, off),          // lbu
-                8 => store(3, t, s, off),         // sd
-                9 => store(2, t, s, off),         // sw
-                10 => store(0, t, s, off),        // sb
-                11 => enc_r(0x33, d, 4, s, t, 0), // xor
-                12 => enc_r(0x33, d, 6, s, t, 0), // or
-                13 => enc_r(0x33, d, 7, s, t, 0), // and
-                14 => addiw(d, s, 0),             // sext.w
+                4 => load(3, d, s, off),                            // ld
+                5 => load(2, d, s, off),                            // lw
+                6 => load(6, d, s, off),                            // lwu
+                7 => load(4, d, s, off),                            // lbu
+                8 => store(3, t, s, off),                           // sd
+                9 => store(2, t, s, off),                           // sw
+                10 => store(0, t, s, off),                          // sb
+                11 => enc_r(0x33, d, 4, s, t, 0),                   // xor
+                12 => enc_r(0x33, d, 6, s, t, 0),                   // or
+                13 => enc_r(0x33, d, 7, s, t, 0),                   // and
+                14 => addiw(d, s, rng.pick(&[0, small])),           // sext.w, addiw
+                15 => enc_r(0x33, d, 0, s, t, 1),                   // mul
+                16 => enc_i(0x13, d, 5, s, rng.pick(&[1, 32, 63])), // srli
+                17 => enc_i(0x13, d, 5, s, 0x400 | rng.pick(&[1, 32, 63])), // srai
                 // Branches skip the following addi when taken.
-                15 => beq(s, t, 8),
-                16 => bne(s, t, 8),
+                18 => beq(s, t, 8),
+                19 => bne(s, t, 8),
                 _ => [
                     blt(s, t, 8),
                     bgeu(s, t, 8),
@@ -1451,7 +1518,7 @@ fn fused_pairs_match_separate_instructions() {
         "SdSd", "SwSw", "LdAddi", "LwAddi", "LbuAddi", "AddiLd", "AddiLw", "AddiLbu", "SdAddi",
         "SwAddi", "SbAddi", "AddiSd", "AddiSw", "AddiSb", "AddiAddi", "XorSext", "OrSext",
         "AndSext", "AddiBeq", "AddiBne", "AddiBlt", "AddiBgeu", "AddBeq", "AddBne", "LbuBeq",
-        "LbuBne",
+        "LbuBne", "AddiwBeq", "AddiwBne", "XorMul", "SlliSrli", "SlliSrai",
     ] {
         assert!(fused_kinds.contains(k), "{k} never built: {fused_kinds:?}");
     }

@@ -491,16 +491,7 @@ impl Kernel {
                     self.exit_process(pid, status_signaled(SIGKILL, false));
                     return;
                 }
-                let code = if f.unmapped { SEGV_MAPERR } else { SEGV_ACCERR };
-                self.force_signal(
-                    tid,
-                    SigInfo {
-                        signo: SIGSEGV,
-                        code,
-                        addr: f.addr,
-                        ..SigInfo::default()
-                    },
-                );
+                self.force_signal(tid, SigInfo::for_fault(&f));
             }
             Exit::Illegal { insn } => {
                 let pc = self.tasks.get(&tid).map(|t| t.cpu.pc).unwrap_or(0);

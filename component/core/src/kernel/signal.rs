@@ -53,6 +53,7 @@ pub const SI_TKILL: i32 = -6;
 pub const SEGV_MAPERR: i32 = 1;
 pub const SEGV_ACCERR: i32 = 2;
 pub const ILL_ILLOPC: i32 = 1;
+pub const BUS_ADRALN: i32 = 1;
 pub const CLD_EXITED: i32 = 1;
 pub const CLD_KILLED: i32 = 2;
 pub const CLD_DUMPED: i32 = 3;
@@ -142,6 +143,25 @@ pub struct SigInfo {
 }
 
 impl SigInfo {
+    /// The signal a guest memory fault raises: SIGBUS/BUS_ADRALN for a
+    /// misaligned atomic (the address may be perfectly mapped), else
+    /// SIGSEGV, MAPERR or ACCERR; `si_addr` is the faulting address.
+    pub fn for_fault(f: &MemFault) -> SigInfo {
+        let (signo, code) = if f.is_misaligned() {
+            (SIGBUS, BUS_ADRALN)
+        } else if f.unmapped {
+            (SIGSEGV, SEGV_MAPERR)
+        } else {
+            (SIGSEGV, SEGV_ACCERR)
+        };
+        SigInfo {
+            signo,
+            code,
+            addr: f.addr,
+            ..SigInfo::default()
+        }
+    }
+
     pub fn user(signo: u8, pid: i32) -> SigInfo {
         SigInfo {
             signo,
@@ -286,4 +306,30 @@ pub fn restore_frame(cpu: &mut Cpu, mm: &mut AddressSpace) -> Result<SigSet, Mem
     cpu.fcsr = (get(UC_MCONTEXT + MC_FP + 256) as u32) & 0xff;
     cpu.clear_reservation();
     Ok(mask & !UNBLOCKABLE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mm::AccessKind;
+
+    #[test]
+    fn fault_signals() {
+        let f = |kind, unmapped| MemFault {
+            addr: 0x1002,
+            kind,
+            unmapped,
+        };
+        let bus = SigInfo::for_fault(&f(AccessKind::Misaligned, false));
+        assert_eq!(
+            (bus.signo, bus.code, bus.addr),
+            (SIGBUS, BUS_ADRALN, 0x1002)
+        );
+        // si_addr is encoded for SIGBUS.
+        assert_eq!(bus.encode()[16..24], 0x1002u64.to_le_bytes());
+        let segv = SigInfo::for_fault(&f(AccessKind::Write, true));
+        assert_eq!((segv.signo, segv.code), (SIGSEGV, SEGV_MAPERR));
+        let segv = SigInfo::for_fault(&f(AccessKind::Read, false));
+        assert_eq!((segv.signo, segv.code), (SIGSEGV, SEGV_ACCERR));
+    }
 }
