@@ -188,6 +188,12 @@ fn bases() -> Vec<Base> {
         base("proc_signal_read", "procmodel", &["signal-read"]),
         base("proc_sigchld", "procmodel", &["sigchld"]).stdout_only(),
         base("proc_sigpipe", "procmodel", &["sigpipe"]).stdout_only(),
+        // AF_UNIX sockets (tests/guest/sockets.c).
+        base("sock_pair", "sockets", &["pair"]),
+        base("sock_echo_fork", "sockets", &["echo"]),
+        base("sock_errors", "sockets", &["errors"]),
+        base("sock_scm_rights", "sockets", &["rights"]),
+        base("sock_dgram", "sockets", &["dgram"]),
     ]
 }
 

@@ -40,6 +40,7 @@ pub enum FileKind {
     PipeWrite(PipeRef),
     EventFd(super::syscall::epoll::EventFdRef),
     Epoll(super::syscall::epoll::EpollRef),
+    Socket(super::socket::SocketRef),
 }
 
 /// An open file description (shared by dup'ed descriptors and across fork).

@@ -10,6 +10,7 @@ pub mod fd;
 pub mod pipe;
 pub mod procfs;
 pub mod signal;
+pub mod socket;
 pub mod syscall;
 pub mod task;
 pub mod tty;
@@ -67,6 +68,8 @@ pub struct Kernel {
     pub alarms: BTreeMap<Pid, (u64, u64)>,
     /// Monotonic time at boot (for /proc/uptime and times()).
     pub boot_ns: u64,
+    /// Bound AF_UNIX names.
+    pub unix: socket::Registry,
 }
 
 /// Instructions a task runs before the scheduler looks at others.
@@ -106,6 +109,7 @@ impl Kernel {
             epollers: HashMap::new(),
             alarms: BTreeMap::new(),
             boot_ns,
+            unix: socket::Registry::default(),
         }
     }
 
@@ -288,6 +292,7 @@ impl Kernel {
                     syscall::poll::POLLIN
                 } != 0
             }
+            Some(Wait::Socket(s, events)) => s.borrow().revents() & events != 0,
             Some(Wait::SigWait(mask)) => {
                 let proc_pending = self.procs.get(&t.pid).map(|p| p.pending).unwrap_or(0);
                 (t.pending | proc_pending) & mask != 0

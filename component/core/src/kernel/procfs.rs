@@ -115,7 +115,10 @@ fn process_dir(k: &mut Kernel, proc_dir: Ino, pid: Pid) -> KResult<()> {
                 FileKind::PipeRead(pp) | FileKind::PipeWrite(pp) => {
                     format!("pipe:[{}]", std::rc::Rc::as_ptr(pp) as usize % 1_000_000).into_bytes()
                 }
-                FileKind::Node(_) | FileKind::EventFd(_) | FileKind::Epoll(_) => f.path.clone(),
+                FileKind::Node(_)
+                | FileKind::EventFd(_)
+                | FileKind::Epoll(_)
+                | FileKind::Socket(_) => f.path.clone(),
             };
             (*fd, target)
         })

@@ -47,6 +47,8 @@ pub enum NodeKind {
     Symlink(Vec<u8>),
     Device(Device),
     Fifo,
+    /// A bound AF_UNIX socket's name (the socket lives in the kernel's registry).
+    Socket,
 }
 
 #[derive(Debug, Clone)]

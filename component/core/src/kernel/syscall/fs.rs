@@ -280,7 +280,9 @@ pub fn openat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32, mode:
             NodeKind::Dir { .. } if acc != 0 || flags & O_CREAT != 0 => {
                 return Err(Errno::EISDIR.into())
             }
-            NodeKind::Device(Device::Other(_)) => return Err(Errno::ENXIO.into()),
+            NodeKind::Device(Device::Other(_)) | NodeKind::Socket => {
+                return Err(Errno::ENXIO.into())
+            }
             _ => {}
         }
     }
@@ -432,6 +434,11 @@ fn read_file(
                 drop(f);
                 return super::epoll::eventfd_read(&e, len, flags);
             }
+            FileKind::Socket(s) => {
+                let (s, flags) = (s.clone(), f.flags);
+                drop(f);
+                return super::net::sock_read(&s, len, flags);
+            }
         };
         (ino, f.flags, at.unwrap_or(f.offset))
     };
@@ -549,6 +556,11 @@ fn write_file(k: &mut Kernel, pid: Pid, file: &FileRef, data: &[u8], at: Option<
                 drop(f);
                 return super::epoll::eventfd_write(&e, data, flags);
             }
+            FileKind::Socket(s) => {
+                let (s, flags) = (s.clone(), f.flags);
+                drop(f);
+                return super::net::sock_write(k, pid, &s, data, flags);
+            }
         }
     };
     match &k.vfs.node(ino)?.kind {
@@ -616,7 +628,7 @@ pub fn pwrite(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, len: u64, off: u64) -
     write_file(k, pid, &file, &data, Some(off))
 }
 
-fn iovecs(k: &mut Kernel, pid: Pid, iov: u64, cnt: u64) -> Result<Vec<(u64, u64)>, SysError> {
+pub(crate) fn iovecs(k: &mut Kernel, pid: Pid, iov: u64, cnt: u64) -> Result<Vec<(u64, u64)>, SysError> {
     if cnt > 1024 {
         return Err(Errno::EINVAL.into());
     }
@@ -710,6 +722,16 @@ fn stat_of(k: &Kernel, kind: &FileKind) -> KResult<Stat> {
         | FileKind::Epoll(_) => Ok(Stat {
             ino: 4,
             mode: S_IFIFO | 0o600,
+            nlink: 1,
+            uid: 0,
+            gid: 0,
+            rdev: 0,
+            size: 0,
+            mtime: 0,
+        }),
+        FileKind::Socket(s) => Ok(Stat {
+            ino: s.borrow().id,
+            mode: S_IFSOCK | 0o777,
             nlink: 1,
             uid: 0,
             gid: 0,

@@ -70,6 +70,7 @@ pub fn file_revents(k: &Kernel, f: &OpenFile, events: i16) -> i16 {
             }
         }
         FileKind::Node(_) => POLLIN | POLLOUT,
+        FileKind::Socket(s) => super::net::revents(s),
     };
     ready & (events | POLLERR | POLLHUP | POLLNVAL)
 }
