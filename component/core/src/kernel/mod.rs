@@ -70,6 +70,8 @@ pub struct Kernel {
     pub boot_ns: u64,
     /// Bound AF_UNIX names.
     pub unix: socket::Registry,
+    /// Every timerfd, so an idle scheduler wakes for the next expiry.
+    pub timerfds: Vec<std::rc::Weak<RefCell<syscall::timerfd::TimerFd>>>,
 }
 
 /// Instructions a task runs before the scheduler looks at others.
@@ -110,6 +112,7 @@ impl Kernel {
             alarms: BTreeMap::new(),
             boot_ns,
             unix: socket::Registry::default(),
+            timerfds: Vec::new(),
         }
     }
 
@@ -293,6 +296,7 @@ impl Kernel {
                 } != 0
             }
             Some(Wait::Socket(s, events)) => s.borrow().revents() & events != 0,
+            Some(Wait::TimerFd(t)) => syscall::timerfd::revents(self, t) != 0,
             Some(Wait::SigWait(mask)) => {
                 let proc_pending = self.procs.get(&t.pid).map(|p| p.pending).unwrap_or(0);
                 (t.pending | proc_pending) & mask != 0
@@ -402,6 +406,7 @@ impl Kernel {
                     .filter(|t| t.state == TaskState::Blocked)
                     .filter_map(|t| t.deadline)
                     .chain(self.alarms.values().map(|a| a.0))
+                    .chain(syscall::timerfd::next_expiry(self))
                     .min();
                 let wants_input = self
                     .tasks

@@ -118,7 +118,9 @@ fn process_dir(k: &mut Kernel, proc_dir: Ino, pid: Pid) -> KResult<()> {
                 FileKind::Node(_)
                 | FileKind::EventFd(_)
                 | FileKind::Epoll(_)
-                | FileKind::Socket(_) => f.path.clone(),
+                | FileKind::Socket(_)
+                | FileKind::TimerFd(_)
+                | FileKind::PidFd(_) => f.path.clone(),
             };
             (*fd, target)
         })

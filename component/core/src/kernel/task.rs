@@ -41,6 +41,8 @@ pub enum Wait {
     EventFd(super::syscall::epoll::EventFdRef, bool),
     /// A socket becoming ready for these poll events.
     Socket(super::socket::SocketRef, i16),
+    /// A timerfd expiring.
+    TimerFd(super::syscall::timerfd::TimerFdRef),
 }
 
 /// Why a blocked task was made runnable again.

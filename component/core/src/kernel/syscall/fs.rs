@@ -439,6 +439,12 @@ fn read_file(
                 drop(f);
                 return super::net::sock_read(&s, len, flags);
             }
+            FileKind::TimerFd(t) => {
+                let (t, flags) = (t.clone(), f.flags);
+                drop(f);
+                return super::timerfd::timerfd_read(k, &t, len, flags);
+            }
+            FileKind::PidFd(_) => return Err(Errno::EINVAL.into()),
         };
         (ino, f.flags, at.unwrap_or(f.offset))
     };
@@ -561,6 +567,7 @@ fn write_file(k: &mut Kernel, pid: Pid, file: &FileRef, data: &[u8], at: Option<
                 drop(f);
                 return super::net::sock_write(k, pid, &s, data, flags);
             }
+            FileKind::TimerFd(_) | FileKind::PidFd(_) => return Err(Errno::EINVAL.into()),
         }
     };
     match &k.vfs.node(ino)?.kind {
@@ -719,6 +726,8 @@ fn stat_of(k: &Kernel, kind: &FileKind) -> KResult<Stat> {
         FileKind::PipeRead(_)
         | FileKind::PipeWrite(_)
         | FileKind::EventFd(_)
+        | FileKind::TimerFd(_)
+        | FileKind::PidFd(_)
         | FileKind::Epoll(_) => Ok(Stat {
             ino: 4,
             mode: S_IFIFO | 0o600,

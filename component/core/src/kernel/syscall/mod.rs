@@ -11,6 +11,7 @@ pub mod poll;
 pub mod proc;
 pub mod sig;
 pub mod time;
+pub mod timerfd;
 pub mod tty;
 
 use super::errno::Errno;
@@ -274,6 +275,13 @@ fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
         GETSOCKOPT => net::getsockopt(k, pid, a[0] as i32, a[1] as u32, a[2] as u32, a[3], a[4]),
         SETSOCKOPT => net::setsockopt(k, pid, a[0] as i32, a[1] as u32),
         // time
+        TIMERFD_CREATE => timerfd::timerfd_create(k, pid, a[0] as u32, a[1] as u32),
+        TIMERFD_SETTIME => {
+            timerfd::timerfd_settime(k, pid, a[0] as i32, a[1] as u32, a[2], a[3])
+        }
+        TIMERFD_GETTIME => timerfd::timerfd_gettime(k, pid, a[0] as i32, a[1]),
+        PIDFD_OPEN => proc::pidfd_open(k, pid, a[0] as i32, a[1] as u32),
+        PIDFD_SEND_SIGNAL => proc::pidfd_send_signal(k, pid, a[0] as i32, a[1], a[3] as u32),
         CLOCK_GETTIME => time::clock_gettime(k, pid, a[0] as u32, a[1]),
         CLOCK_GETRES => time::clock_getres(k, pid, a[1]),
         GETTIMEOFDAY => time::gettimeofday(k, pid, a[0]),

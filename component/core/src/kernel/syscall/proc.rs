@@ -635,3 +635,53 @@ pub fn prctl(k: &mut Kernel, pid: Pid, option: u64, arg2: u64) -> SysResult {
         _ => Err(Errno::EINVAL.into()),
     }
 }
+
+/// pidfd_open: a descriptor that polls readable when `target` exits.
+pub fn pidfd_open(k: &mut Kernel, pid: Pid, target: i32, flags: u32) -> SysResult {
+    use crate::kernel::fd::{FileKind, OpenFile, O_NONBLOCK, O_RDWR};
+    if flags & !O_NONBLOCK != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    if !k
+        .procs
+        .get(&target)
+        .is_some_and(|p| p.pid == target && p.state == ProcState::Alive)
+    {
+        return Err(Errno::ESRCH.into());
+    }
+    let file = OpenFile::new(
+        FileKind::PidFd(target),
+        O_RDWR | flags,
+        b"anon_inode:[pidfd]".to_vec(),
+    );
+    let p = k.procs.get(&pid).ok_or(Errno::ESRCH)?;
+    // Linux always sets close-on-exec on a pidfd.
+    Ok(p.fds.borrow_mut().insert(file, true)? as u64)
+}
+
+/// pidfd_send_signal without siginfo: kill(2) on the descriptor's process.
+pub fn pidfd_send_signal(k: &mut Kernel, pid: Pid, fd: i32, sig: u64, flags: u32) -> SysResult {
+    use crate::kernel::fd::FileKind;
+    if flags != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    let file = k
+        .procs
+        .get(&pid)
+        .ok_or(Errno::ESRCH)?
+        .fds
+        .borrow()
+        .file(fd)?;
+    let target = match file.borrow().kind {
+        FileKind::PidFd(t) => t,
+        _ => return Err(Errno::EBADF.into()),
+    };
+    if k
+        .procs
+        .get(&target)
+        .is_none_or(|p| p.state != ProcState::Alive)
+    {
+        return Err(Errno::ESRCH.into());
+    }
+    super::sig::kill(k, pid, target, sig)
+}
