@@ -25,7 +25,7 @@ fn file(data: Vec<u8>) -> Inode {
 
 /// Whether a path (as given to a syscall) needs /proc refreshed first.
 pub fn touches_proc(path: &[u8]) -> bool {
-    path.starts_with(b"/proc")
+    path.starts_with(b"/proc") || path.starts_with(b"/dev/fd") || path.starts_with(b"/dev/std")
 }
 
 pub fn refresh(k: &mut Kernel, caller: Pid) -> KResult<()> {

@@ -243,8 +243,75 @@ pub fn fchdir(k: &mut Kernel, pid: Pid, fd: i32) -> SysResult {
     Ok(0)
 }
 
+/// The (process, descriptor) a "magic" descriptor link names:
+/// /dev/fd/N, /dev/stdin..stderr, /proc/self/fd/N, /proc/PID/fd/N. On Linux
+/// opening one reopens the file behind the descriptor even when its link
+/// target (e.g. "pipe:[N]") is not a path, which bash's process
+/// substitution relies on.
+fn magic_fd(k: &Kernel, pid: Pid, path: &[u8]) -> Option<(Pid, i32)> {
+    let s = std::str::from_utf8(path).ok()?.trim_end_matches('/');
+    let (owner, num) = match s {
+        "/dev/stdin" => (pid, "0"),
+        "/dev/stdout" => (pid, "1"),
+        "/dev/stderr" => (pid, "2"),
+        _ => {
+            if let Some(n) = s.strip_prefix("/dev/fd/") {
+                (pid, n)
+            } else {
+                let rest = s.strip_prefix("/proc/")?;
+                let (who, n) = rest.split_once("/fd/")?;
+                let who = who.split('/').next()?;
+                let owner = match who {
+                    "self" | "thread-self" => pid,
+                    w => k.pid_of(w.parse().ok()?),
+                };
+                (owner, n)
+            }
+        }
+    };
+    let fd: i32 = num.parse().ok()?;
+    k.procs.get(&owner)?.fds.borrow().get(fd).ok()?;
+    Some((owner, fd))
+}
+
+/// Open the file behind a magic descriptor link: a new description of the
+/// same pipe or inode, or the same description for other kinds.
+fn reopen_fd(k: &mut Kernel, pid: Pid, owner: Pid, fd: i32, flags: u32, path: Vec<u8>) -> SysResult {
+    let old = proc_mut(k, owner)?.fds.borrow().file(fd)?;
+    let kind = match &old.borrow().kind {
+        FileKind::PipeRead(p) | FileKind::PipeWrite(p) => Some(if flags & O_ACCMODE == O_WRONLY {
+            FileKind::PipeWrite(p.clone())
+        } else {
+            FileKind::PipeRead(p.clone())
+        }),
+        FileKind::Node(ino) => Some(FileKind::Node(*ino)),
+        _ => None,
+    };
+    let file = match kind {
+        Some(kind) => {
+            if let FileKind::Node(ino) = kind {
+                if flags & O_TRUNC != 0
+                    && flags & O_ACCMODE != 0
+                    && matches!(k.vfs.node(ino)?.kind, NodeKind::File(_))
+                {
+                    k.vfs.node_mut(ino)?.kind = NodeKind::File(FileData::Mem(Vec::new()));
+                }
+            }
+            OpenFile::new(kind, flags & !(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC), path)
+        }
+        None => old,
+    };
+    Ok(proc_mut(k, pid)?
+        .fds
+        .borrow_mut()
+        .insert(file, flags & O_CLOEXEC != 0)? as u64)
+}
+
 pub fn openat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32, mode: u32) -> SysResult {
     let path = read_path(k, pid, path)?;
+    if let Some((owner, fd)) = magic_fd(k, pid, &path) {
+        return reopen_fd(k, pid, owner, fd, flags, path);
+    }
     let base = dir_of(k, pid, dirfd)?;
     let follow = flags & O_NOFOLLOW == 0;
     let ino = match k.vfs.resolve(base, &path, follow) {
@@ -798,6 +865,12 @@ pub fn fstat(k: &mut Kernel, pid: Pid, fd: i32, buf: u64) -> SysResult {
 
 fn stat_at(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32) -> Result<Stat, SysError> {
     let p = read_path(k, pid, path)?;
+    if flags & AT_SYMLINK_NOFOLLOW == 0 {
+        if let Some((owner, fd)) = magic_fd(k, pid, &p) {
+            let file = proc_mut(k, owner)?.fds.borrow().file(fd)?;
+            return Ok(stat_of(k, &file.borrow().kind)?);
+        }
+    }
     if p.is_empty() && flags & AT_EMPTY_PATH != 0 && dirfd != AT_FDCWD {
         let file = proc_mut(k, pid)?.fds.borrow_mut().file(dirfd)?;
         return Ok(stat_of(k, &file.borrow().kind)?);
