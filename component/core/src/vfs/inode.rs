@@ -60,6 +60,8 @@ pub struct Inode {
     pub nlink: u32,
     /// Seconds since the epoch.
     pub mtime: i64,
+    /// The nanoseconds of `mtime`.
+    pub mtime_nsec: u32,
     pub kind: NodeKind,
 }
 

@@ -21,6 +21,10 @@ pub struct Vfs {
     /// Inode arena: `nodes[ino]`; slot 0 is unused.
     nodes: Vec<Option<Inode>>,
     image: Box<dyn RootfsSource>,
+    /// Wall-clock time (seconds, nanoseconds) that new and written inodes
+    /// get; the kernel sets it before each system call (0 while indexing
+    /// the image, whose entries carry their own times).
+    clock: (i64, u32),
 }
 
 /// What a resolved path names.
@@ -38,6 +42,7 @@ impl Vfs {
             gid: 0,
             nlink: 2,
             mtime: 0,
+            mtime_nsec: 0,
             kind: NodeKind::Dir {
                 entries: BTreeMap::new(),
                 parent: ROOT_INO,
@@ -46,6 +51,7 @@ impl Vfs {
         Vfs {
             nodes: vec![None, Some(root)],
             image,
+            clock: (0, 0),
         }
     }
 
@@ -65,6 +71,27 @@ impl Vfs {
             .get_mut(ino as usize)
             .and_then(|n| n.as_mut())
             .ok_or(Errno::ENOENT)
+    }
+
+    /// Set the time that `touch` and new inodes use (ns since the epoch).
+    pub fn set_clock(&mut self, realtime_ns: u64) {
+        self.clock = (
+            (realtime_ns / 1_000_000_000) as i64,
+            (realtime_ns % 1_000_000_000) as u32,
+        );
+    }
+
+    pub fn now(&self) -> (i64, u32) {
+        self.clock
+    }
+
+    /// Mark an inode modified now.
+    pub fn touch(&mut self, ino: Ino) -> KResult<()> {
+        let (s, ns) = self.clock;
+        let n = self.node_mut(ino)?;
+        n.mtime = s;
+        n.mtime_nsec = ns;
+        Ok(())
     }
 
     fn alloc(&mut self, node: Inode) -> Ino {
@@ -104,13 +131,22 @@ impl Vfs {
             return Err(Errno::EEXIST);
         }
         let is_dir = node.is_dir();
+        let mut node = node;
+        if node.mtime == 0 && node.mtime_nsec == 0 {
+            (node.mtime, node.mtime_nsec) = self.clock;
+        }
         let ino = self.alloc(node);
         if let NodeKind::Dir { parent, .. } = &mut self.node_mut(ino)?.kind {
             *parent = dir;
         }
+        let clock = self.clock;
         let d = self.node_mut(dir)?;
         if is_dir {
             d.nlink += 1;
+        }
+        // A directory's mtime changes with its entries (after boot).
+        if clock.0 != 0 {
+            (d.mtime, d.mtime_nsec) = clock;
         }
         if let NodeKind::Dir { entries, .. } = &mut d.kind {
             entries.insert(name.to_vec(), ino);
@@ -193,7 +229,12 @@ impl Vfs {
                     }
                     *budget -= 1;
                     let target = target.clone();
-                    cur = self.resolve_inner(dir, &target, true, budget)?.ino;
+                    let l = self.resolve_inner(dir, &target, true, budget)?;
+                    cur = l.ino;
+                    // The directory the final target is in, not the link's.
+                    if last {
+                        dir = l.parent;
+                    }
                     continue;
                 }
             }
@@ -255,6 +296,27 @@ impl Vfs {
         if out.is_empty() {
             out.push(b'/');
         }
+        Ok(out)
+    }
+
+    /// The absolute path of `path` with every symlink resolved (what
+    /// /proc/PID/exe and realpath show).
+    pub fn canonical(&self, cwd: Ino, path: &[u8]) -> KResult<Vec<u8>> {
+        let l = self.resolve(cwd, path, true)?;
+        if self.node(l.ino)?.is_dir() {
+            return self.path_of(l.ino);
+        }
+        let name = self
+            .entries(l.parent)?
+            .iter()
+            .find(|(_, &i)| i == l.ino)
+            .map(|(n, _)| n.clone())
+            .ok_or(Errno::ENOENT)?;
+        let mut out = self.path_of(l.parent)?;
+        if !out.ends_with(b"/") {
+            out.push(b'/');
+        }
+        out.extend_from_slice(&name);
         Ok(out)
     }
 
@@ -422,6 +484,7 @@ pub fn new_dir(mode: u32) -> Inode {
         gid: 0,
         nlink: 2,
         mtime: 0,
+        mtime_nsec: 0,
         kind: NodeKind::Dir {
             entries: BTreeMap::new(),
             parent: ROOT_INO,
@@ -436,6 +499,7 @@ pub fn new_file(data: FileData, mode: u32) -> Inode {
         gid: 0,
         nlink: 1,
         mtime: 0,
+        mtime_nsec: 0,
         kind: NodeKind::File(data),
     }
 }

@@ -276,7 +276,14 @@ fn magic_fd(k: &Kernel, pid: Pid, path: &[u8]) -> Option<(Pid, i32)> {
 
 /// Open the file behind a magic descriptor link: a new description of the
 /// same pipe or inode, or the same description for other kinds.
-fn reopen_fd(k: &mut Kernel, pid: Pid, owner: Pid, fd: i32, flags: u32, path: Vec<u8>) -> SysResult {
+fn reopen_fd(
+    k: &mut Kernel,
+    pid: Pid,
+    owner: Pid,
+    fd: i32,
+    flags: u32,
+    path: Vec<u8>,
+) -> SysResult {
     let old = proc_mut(k, owner)?.fds.borrow().file(fd)?;
     let kind = match &old.borrow().kind {
         FileKind::PipeRead(p) | FileKind::PipeWrite(p) => Some(if flags & O_ACCMODE == O_WRONLY {
@@ -297,7 +304,11 @@ fn reopen_fd(k: &mut Kernel, pid: Pid, owner: Pid, fd: i32, flags: u32, path: Ve
                     k.vfs.node_mut(ino)?.kind = NodeKind::File(FileData::Mem(Vec::new()));
                 }
             }
-            OpenFile::new(kind, flags & !(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC), path)
+            OpenFile::new(
+                kind,
+                flags & !(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC),
+                path,
+            )
         }
         None => old,
     };
@@ -399,6 +410,11 @@ fn dtype(mode: u32) -> u8 {
 
 pub fn getdents64(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, count: u64) -> SysResult {
     let file = proc_mut(k, pid)?.fds.borrow_mut().file(fd)?;
+    // /proc listings reflect the kernel when read, not when opened
+    // (/proc/self/fd must include descriptors opened since).
+    if crate::kernel::procfs::touches_proc(&file.borrow().path) {
+        crate::kernel::procfs::refresh(k, pid)?;
+    }
     let (dir, start) = {
         let f = file.borrow();
         match f.kind {
@@ -664,6 +680,7 @@ fn write_file(k: &mut Kernel, pid: Pid, file: &FileRef, data: &[u8], at: Option<
         bytes.resize(end as usize, 0);
     }
     bytes[start as usize..end as usize].copy_from_slice(data);
+    k.vfs.touch(ino)?;
     if at.is_none() {
         file.borrow_mut().offset = end;
     }
@@ -702,7 +719,12 @@ pub fn pwrite(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, len: u64, off: u64) -
     write_file(k, pid, &file, &data, Some(off))
 }
 
-pub(crate) fn iovecs(k: &mut Kernel, pid: Pid, iov: u64, cnt: u64) -> Result<Vec<(u64, u64)>, SysError> {
+pub(crate) fn iovecs(
+    k: &mut Kernel,
+    pid: Pid,
+    iov: u64,
+    cnt: u64,
+) -> Result<Vec<(u64, u64)>, SysError> {
     if cnt > 1024 {
         return Err(Errno::EINVAL.into());
     }
@@ -773,6 +795,7 @@ struct Stat {
     rdev: u64,
     size: u64,
     mtime: i64,
+    mtime_nsec: u32,
 }
 
 fn stat_of(k: &Kernel, kind: &FileKind) -> KResult<Stat> {
@@ -788,6 +811,7 @@ fn stat_of(k: &Kernel, kind: &FileKind) -> KResult<Stat> {
                 rdev: n.rdev(),
                 size: n.size(),
                 mtime: n.mtime,
+                mtime_nsec: n.mtime_nsec,
             })
         }
         FileKind::PipeRead(_)
@@ -804,6 +828,7 @@ fn stat_of(k: &Kernel, kind: &FileKind) -> KResult<Stat> {
             rdev: 0,
             size: 0,
             mtime: 0,
+            mtime_nsec: 0,
         }),
         FileKind::Socket(s) => Ok(Stat {
             ino: s.borrow().id,
@@ -814,6 +839,7 @@ fn stat_of(k: &Kernel, kind: &FileKind) -> KResult<Stat> {
             rdev: 0,
             size: 0,
             mtime: 0,
+            mtime_nsec: 0,
         }),
         FileKind::Stdio(_) => Ok(Stat {
             ino: 3,
@@ -828,6 +854,7 @@ fn stat_of(k: &Kernel, kind: &FileKind) -> KResult<Stat> {
             rdev: if k.stdio_is_tty { makedev(136, 0) } else { 0 },
             size: 0,
             mtime: 0,
+            mtime_nsec: 0,
         }),
     }
 }
@@ -852,6 +879,7 @@ fn encode_stat(s: &Stat) -> [u8; 128] {
     b[64..72].copy_from_slice(&(s.size.div_ceil(4096) * 8).to_le_bytes());
     for off in [72, 88, 104] {
         b[off..off + 8].copy_from_slice(&s.mtime.to_le_bytes());
+        b[off + 8..off + 16].copy_from_slice(&(s.mtime_nsec as u64).to_le_bytes());
     }
     b
 }
@@ -907,6 +935,7 @@ pub fn statx(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32, buf: u
     b[48..56].copy_from_slice(&(s.size.div_ceil(4096) * 8).to_le_bytes());
     for off in [64, 80, 96, 112] {
         b[off..off + 8].copy_from_slice(&s.mtime.to_le_bytes());
+        b[off + 8..off + 12].copy_from_slice(&s.mtime_nsec.to_le_bytes());
     }
     let rdev = s.rdev;
     b[128..132].copy_from_slice(&(((rdev >> 8) & 0xfff) as u32).to_le_bytes());
@@ -1031,15 +1060,12 @@ pub fn symlinkat(k: &mut Kernel, pid: Pid, target: u64, newdir: i32, newp: u64) 
         uid: 0,
         gid: 0,
         nlink: 1,
-        mtime: now_secs(k),
+        mtime: 0,
+        mtime_nsec: 0,
         kind: NodeKind::Symlink(target),
     };
     k.vfs.create(nd, &nname, node)?;
     Ok(0)
-}
-
-fn now_secs(k: &Kernel) -> i64 {
-    (k.host.realtime_ns() / 1_000_000_000) as i64
 }
 
 fn node_of_fd(k: &Kernel, pid: Pid, fd: i32) -> Result<Ino, SysError> {
@@ -1129,20 +1155,24 @@ pub fn utimensat(
     } else {
         lookup_at(k, pid, dirfd, path, flags)?.ino
     };
+    let now = k.vfs.now();
     let mtime = if times == 0 {
-        Some(now_secs(k))
+        Some(now)
     } else {
         let b = copy_in(k, pid, times, 32)?;
         let sec = i64::from_le_bytes(b[16..24].try_into().unwrap_or_default());
         let nsec = i64::from_le_bytes(b[24..32].try_into().unwrap_or_default());
         match nsec {
             UTIME_OMIT => None,
-            UTIME_NOW => Some(now_secs(k)),
-            _ => Some(sec),
+            UTIME_NOW => Some(now),
+            0..=999_999_999 => Some((sec, nsec as u32)),
+            _ => return Err(Errno::EINVAL.into()),
         }
     };
-    if let Some(m) = mtime {
-        k.vfs.node_mut(ino)?.mtime = m;
+    if let Some((s, ns)) = mtime {
+        let n = k.vfs.node_mut(ino)?;
+        n.mtime = s;
+        n.mtime_nsec = ns;
     }
     Ok(0)
 }
@@ -1157,6 +1187,7 @@ fn truncate_ino(k: &mut Kernel, ino: Ino, len: u64) -> SysResult {
         _ => return Err(Errno::EINVAL.into()),
     }
     k.vfs.file_bytes_mut(ino)?.resize(len as usize, 0);
+    k.vfs.touch(ino)?;
     Ok(0)
 }
 

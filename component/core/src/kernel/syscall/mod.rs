@@ -70,6 +70,8 @@ pub fn dispatch(k: &mut Kernel, tid: Pid) {
 fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
     use names::*;
     let pid = k.pid_of(tid);
+    // File times: what this call creates or writes is stamped with now.
+    k.vfs.set_clock(k.host.realtime_ns());
     match nr {
         // files
         GETCWD => fs::getcwd(k, pid, a[0], a[1]),
@@ -276,9 +278,7 @@ fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
         SETSOCKOPT => net::setsockopt(k, pid, a[0] as i32, a[1] as u32),
         // time
         TIMERFD_CREATE => timerfd::timerfd_create(k, pid, a[0] as u32, a[1] as u32),
-        TIMERFD_SETTIME => {
-            timerfd::timerfd_settime(k, pid, a[0] as i32, a[1] as u32, a[2], a[3])
-        }
+        TIMERFD_SETTIME => timerfd::timerfd_settime(k, pid, a[0] as i32, a[1] as u32, a[2], a[3]),
         TIMERFD_GETTIME => timerfd::timerfd_gettime(k, pid, a[0] as i32, a[1]),
         PIDFD_OPEN => proc::pidfd_open(k, pid, a[0] as i32, a[1] as u32),
         PIDFD_SEND_SIGNAL => proc::pidfd_send_signal(k, pid, a[0] as i32, a[1], a[3] as u32),

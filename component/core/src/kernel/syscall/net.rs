@@ -84,7 +84,14 @@ pub fn socket(k: &mut Kernel, pid: Pid, domain: u32, ty: u32, proto: u32) -> Sys
     install(k, pid, sock, ty)
 }
 
-pub fn socketpair(k: &mut Kernel, pid: Pid, domain: u32, ty: u32, proto: u32, sv: u64) -> SysResult {
+pub fn socketpair(
+    k: &mut Kernel,
+    pid: Pid,
+    domain: u32,
+    ty: u32,
+    proto: u32,
+    sv: u64,
+) -> SysResult {
     let t = check_domain_type(domain, ty, proto)?;
     let ids = (k.unix.next_id(), k.unix.next_id());
     let (a, b) = pair(t, ids, cred(k, pid));
@@ -585,7 +592,8 @@ pub fn sendmsg(k: &mut Kernel, pid: Pid, fd: i32, msg: u64, flags: u32) -> SysRe
         let ctl = copy_in(k, pid, m.control, m.controllen.min(4096) as usize)?;
         let mut off = 0;
         while off + 16 <= ctl.len() {
-            let clen = u64::from_le_bytes(ctl[off..off + 8].try_into().unwrap_or_default()) as usize;
+            let clen =
+                u64::from_le_bytes(ctl[off..off + 8].try_into().unwrap_or_default()) as usize;
             let level = u32::from_le_bytes(ctl[off + 8..off + 12].try_into().unwrap_or_default());
             let ty = u32::from_le_bytes(ctl[off + 12..off + 16].try_into().unwrap_or_default());
             if clen < 16 || off + clen > ctl.len() {

@@ -74,7 +74,10 @@ pub fn file_revents(k: &Kernel, f: &OpenFile, events: i16) -> i16 {
         FileKind::TimerFd(t) => super::timerfd::revents(k, t),
         // Readable once the process has exited (or is gone).
         FileKind::PidFd(p) => {
-            if k.procs.get(p).is_none_or(|p| p.state != crate::kernel::ProcState::Alive) {
+            if k.procs
+                .get(p)
+                .is_none_or(|p| p.state != crate::kernel::ProcState::Alive)
+            {
                 POLLIN
             } else {
                 0

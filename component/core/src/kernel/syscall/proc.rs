@@ -676,8 +676,7 @@ pub fn pidfd_send_signal(k: &mut Kernel, pid: Pid, fd: i32, sig: u64, flags: u32
         FileKind::PidFd(t) => t,
         _ => return Err(Errno::EBADF.into()),
     };
-    if k
-        .procs
+    if k.procs
         .get(&target)
         .is_none_or(|p| p.state != ProcState::Alive)
     {

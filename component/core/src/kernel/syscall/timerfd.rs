@@ -172,7 +172,12 @@ pub fn timerfd_gettime(k: &mut Kernel, pid: Pid, fd: i32, cur: u64) -> SysResult
 }
 
 /// read(2): the expiration count since the last read, or wait for one.
-pub fn timerfd_read(k: &Kernel, t: &TimerFdRef, len: usize, flags: u32) -> Result<Vec<u8>, SysError> {
+pub fn timerfd_read(
+    k: &Kernel,
+    t: &TimerFdRef,
+    len: usize,
+    flags: u32,
+) -> Result<Vec<u8>, SysError> {
     if len < 8 {
         return Err(Errno::EINVAL.into());
     }
