@@ -391,6 +391,16 @@ impl Vfs {
     pub fn put_file(&mut self, path: &[u8], data: Vec<u8>, mode: u32) -> KResult<Ino> {
         let (dir, name) = self.resolve_parent(ROOT_INO, path)?;
         let name = name.to_vec();
+        if let Some(&ino) = self.entries(dir)?.get(&name) {
+            // An image file with these very bytes stays (with its own times).
+            let n = self.node(ino)?;
+            if matches!(n.kind, NodeKind::File(_))
+                && n.size() == data.len() as u64
+                && self.read_all(ino)? == data
+            {
+                return Ok(ino);
+            }
+        }
         if self.entries(dir)?.contains_key(&name) {
             self.remove_entry(dir, &name)?;
         }

@@ -243,6 +243,48 @@ pub fn fchdir(k: &mut Kernel, pid: Pid, fd: i32) -> SysResult {
     Ok(0)
 }
 
+/// The bit O_TMPFILE adds to O_DIRECTORY.
+const O_TMPFILE_BIT: u32 = 0o20000000;
+
+/// O_TMPFILE: an unnamed regular file "in" directory `path` (Python's
+/// tempfile.TemporaryFile uses it first).
+fn open_tmpfile(
+    k: &mut Kernel,
+    pid: Pid,
+    base: Ino,
+    path: Vec<u8>,
+    flags: u32,
+    mode: u32,
+) -> SysResult {
+    if flags & O_ACCMODE == 0 || flags & O_CREAT != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    let dir = k.vfs.resolve(base, &path, true)?.ino;
+    if !k.vfs.node(dir)?.is_dir() {
+        return Err(Errno::ENOTDIR.into());
+    }
+    let umask = k
+        .procs
+        .get(&pid)
+        .map(|p| p.fs.borrow().umask)
+        .unwrap_or(0o022);
+    let mut node = new_file(FileData::Mem(Vec::new()), mode & 0o7777 & !umask);
+    (node.mtime, node.mtime_nsec) = k.vfs.now();
+    node.nlink = 0;
+    let ino = k.vfs.create_unlinked(node);
+    let mut shown = path;
+    shown.extend_from_slice(format!("/#{ino} (deleted)").as_bytes());
+    let file = OpenFile::new(
+        FileKind::Node(ino),
+        flags & !(O_TMPFILE_BIT | O_DIRECTORY | O_CLOEXEC),
+        shown,
+    );
+    Ok(proc_mut(k, pid)?
+        .fds
+        .borrow_mut()
+        .insert(file, flags & O_CLOEXEC != 0)? as u64)
+}
+
 /// The (process, descriptor) a "magic" descriptor link names:
 /// /dev/fd/N, /dev/stdin..stderr, /proc/self/fd/N, /proc/PID/fd/N. On Linux
 /// opening one reopens the file behind the descriptor even when its link
@@ -324,6 +366,9 @@ pub fn openat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32, mode:
         return reopen_fd(k, pid, owner, fd, flags, path);
     }
     let base = dir_of(k, pid, dirfd)?;
+    if flags & O_TMPFILE_BIT != 0 {
+        return open_tmpfile(k, pid, base, path, flags, mode);
+    }
     let follow = flags & O_NOFOLLOW == 0;
     let ino = match k.vfs.resolve(base, &path, follow) {
         Ok(l) => {
@@ -859,6 +904,15 @@ fn stat_of(k: &Kernel, kind: &FileKind) -> KResult<Stat> {
     }
 }
 
+/// 512-byte blocks allocated, as ext4 reports them: whole 4 KiB blocks,
+/// none for a short symlink (its target lives in the inode).
+fn blocks(s: &Stat) -> u64 {
+    if s.mode & S_IFMT == S_IFLNK && s.size < 60 {
+        return 0;
+    }
+    s.size.div_ceil(4096) * 8
+}
+
 /// Encode the asm-generic `struct stat` (128 bytes).
 fn encode_stat(s: &Stat) -> [u8; 128] {
     let mut b = [0u8; 128];
@@ -876,7 +930,7 @@ fn encode_stat(s: &Stat) -> [u8; 128] {
     b[32..40].copy_from_slice(&s.rdev.to_le_bytes());
     b[48..56].copy_from_slice(&s.size.to_le_bytes());
     b[56..60].copy_from_slice(&4096u32.to_le_bytes());
-    b[64..72].copy_from_slice(&(s.size.div_ceil(4096) * 8).to_le_bytes());
+    b[64..72].copy_from_slice(&blocks(s).to_le_bytes());
     for off in [72, 88, 104] {
         b[off..off + 8].copy_from_slice(&s.mtime.to_le_bytes());
         b[off + 8..off + 16].copy_from_slice(&(s.mtime_nsec as u64).to_le_bytes());
@@ -932,7 +986,7 @@ pub fn statx(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32, buf: u
     b[28..30].copy_from_slice(&(s.mode as u16).to_le_bytes());
     b[32..40].copy_from_slice(&s.ino.to_le_bytes());
     b[40..48].copy_from_slice(&s.size.to_le_bytes());
-    b[48..56].copy_from_slice(&(s.size.div_ceil(4096) * 8).to_le_bytes());
+    b[48..56].copy_from_slice(&blocks(&s).to_le_bytes());
     for off in [64, 80, 96, 112] {
         b[off..off + 8].copy_from_slice(&s.mtime.to_le_bytes());
         b[off + 8..off + 12].copy_from_slice(&s.mtime_nsec.to_le_bytes());
