@@ -78,6 +78,13 @@ differential!(
     proc_signal_read,
     proc_sigchld,
     proc_sigpipe,
+    sock_pair,
+    sock_echo_fork,
+    sock_errors,
+    sock_scm_rights,
+    sock_dgram,
+    timerfd,
+    pidfd,
 );
 
 /// Every case in the library has tests here (and nothing else).
