@@ -38,13 +38,17 @@ impl TimerFd {
         if now < next {
             return;
         }
-        if self.interval == 0 {
-            self.ticks += 1;
-            self.next = None;
-        } else {
-            let n = (now - next) / self.interval + 1;
-            self.ticks += n;
-            self.next = Some(next + n * self.interval);
+        match (now - next).checked_div(self.interval) {
+            Some(missed) => {
+                let n = missed + 1;
+                self.ticks += n;
+                self.next = Some(next + n * self.interval);
+            }
+            // A one-shot timer (no interval) fires once.
+            None => {
+                self.ticks += 1;
+                self.next = None;
+            }
         }
     }
 
