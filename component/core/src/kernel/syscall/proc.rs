@@ -188,22 +188,34 @@ fn do_clone(k: &mut Kernel, tid: Pid, a: CloneArgs) -> SysResult {
     Ok(new_tid as u64)
 }
 
+/// Linux's limits on execve arguments: one string (MAX_ARG_STRLEN) and
+/// all of argv + envp (a quarter of the default 8 MiB stack limit).
+const MAX_ARG_STRLEN: usize = 32 * 4096;
+const MAX_ARG_TOTAL: usize = 2 << 20;
+
 fn read_string_array(k: &mut Kernel, pid: Pid, mut addr: u64) -> Result<Vec<Vec<u8>>, SysError> {
     let mut out = Vec::new();
     if addr == 0 {
         return Ok(out);
     }
+    let mut total = 0;
     loop {
         let b = copy_in(k, pid, addr, 8)?;
         let p = u64::from_le_bytes(b.try_into().unwrap_or_default());
         if p == 0 {
             return Ok(out);
         }
-        out.push(read_path(k, pid, p).map_err(|e| match e {
-            SysError::Errno(Errno::ENAMETOOLONG) => Errno::E2BIG.into(),
-            e => e,
-        })?);
-        if out.len() > 65536 {
+        let s = {
+            let proc = k.procs.get(&pid).ok_or(Errno::ESRCH)?;
+            let mut mm = proc.mm.borrow_mut();
+            mm.read_cstr(p, MAX_ARG_STRLEN).map_err(|_| Errno::EFAULT)?
+        };
+        if s.len() >= MAX_ARG_STRLEN {
+            return Err(Errno::E2BIG.into());
+        }
+        total += s.len() + 1 + 8;
+        out.push(s);
+        if total > MAX_ARG_TOTAL {
             return Err(Errno::E2BIG.into());
         }
         addr += 8;
