@@ -176,6 +176,23 @@ impl Kernel {
         pid
     }
 
+    /// Free unlinked inodes no descriptor or working directory refers to.
+    pub fn reap_orphans(&mut self) {
+        if !self.vfs.has_orphans() {
+            return;
+        }
+        let mut in_use = std::collections::HashSet::new();
+        for p in self.procs.values() {
+            in_use.insert(p.fs.borrow().cwd);
+            for (_, e) in p.fds.borrow().iter() {
+                if let FileKind::Node(ino) = e.file.borrow().kind {
+                    in_use.insert(ino);
+                }
+            }
+        }
+        self.vfs.reap_orphans(&in_use);
+    }
+
     /// Write a line to the guest's stderr stream as the kernel.
     pub fn notice(&mut self, msg: &str) {
         self.host
@@ -803,6 +820,7 @@ impl Kernel {
         p.vfork_parent = None;
         let ppid = p.ppid;
         let exit_signal = p.exit_signal;
+        self.reap_orphans();
         if pid == self.init_pid {
             let code = if status & 0x7f == 0 {
                 (status >> 8) & 0xff

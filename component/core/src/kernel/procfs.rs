@@ -92,6 +92,8 @@ pub fn refresh(k: &mut Kernel, caller: Pid) -> KResult<()> {
     let vm = k.vfs.mkdir_p(b"/proc/sys/vm", 0o555)?;
     k.vfs
         .upsert(vm, b"overcommit_memory", file(b"0\n".to_vec()))?;
+    // The fd links and dead processes' directories just replaced.
+    k.reap_orphans();
     Ok(())
 }
 

@@ -25,6 +25,9 @@ pub struct Vfs {
     /// get; the kernel sets it before each system call (0 while indexing
     /// the image, whose entries carry their own times).
     clock: (i64, u32),
+    /// Inodes whose last name is gone; they live on while a descriptor
+    /// still refers to them (the kernel frees them with `reap_orphans`).
+    orphans: Vec<Ino>,
 }
 
 /// What a resolved path names.
@@ -52,6 +55,7 @@ impl Vfs {
             nodes: vec![None, Some(root)],
             image,
             clock: (0, 0),
+            orphans: Vec::new(),
         }
     }
 
@@ -83,6 +87,27 @@ impl Vfs {
 
     pub fn now(&self) -> (i64, u32) {
         self.clock
+    }
+
+    pub fn has_orphans(&self) -> bool {
+        !self.orphans.is_empty()
+    }
+
+    /// Free unlinked inodes nothing refers to any more (`in_use` says
+    /// which are still open somewhere).
+    pub fn reap_orphans(&mut self, in_use: &std::collections::HashSet<Ino>) {
+        let orphans = std::mem::take(&mut self.orphans);
+        for ino in orphans {
+            let relinked = self.node(ino).is_ok_and(|n| n.nlink > 0);
+            if relinked {
+                continue;
+            }
+            if in_use.contains(&ino) {
+                self.orphans.push(ino);
+            } else if let Some(slot) = self.nodes.get_mut(ino as usize) {
+                *slot = None;
+            }
+        }
     }
 
     /// Mark an inode modified now.
@@ -180,7 +205,7 @@ impl Vfs {
         let n = self.node_mut(ino)?;
         n.nlink = n.nlink.saturating_sub(if is_dir { 2 } else { 1 });
         if n.nlink == 0 {
-            self.nodes[ino as usize] = None;
+            self.orphans.push(ino);
         }
         Ok(ino)
     }

@@ -215,6 +215,7 @@ pub fn unlinkat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32) -> 
     }
     let name = name.to_vec();
     k.vfs.remove_entry(dir, &name)?;
+    k.reap_orphans();
     Ok(0)
 }
 
@@ -428,7 +429,9 @@ pub fn openat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32, mode:
 }
 
 pub fn close(k: &mut Kernel, pid: Pid, fd: i32) -> SysResult {
-    proc_mut(k, pid)?.fds.borrow_mut().remove(fd)?;
+    let entry = proc_mut(k, pid)?.fds.borrow_mut().remove(fd)?;
+    drop(entry);
+    k.reap_orphans();
     Ok(0)
 }
 
