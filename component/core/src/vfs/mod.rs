@@ -620,6 +620,11 @@ mod tests {
         assert_eq!(v.read_all(f).unwrap(), b"hi!");
         let (dir, name) = v.resolve_parent(ROOT_INO, b"/usr/bin/hello").unwrap();
         v.remove_entry(dir, name).unwrap();
+        // An unlinked inode lives until nothing has it open.
+        assert!(v.node(f).is_ok());
+        v.reap_orphans(&[f].into_iter().collect());
+        assert!(v.node(f).is_ok());
+        v.reap_orphans(&Default::default());
         assert!(v.node(f).is_err());
     }
 }
