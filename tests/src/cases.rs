@@ -197,6 +197,11 @@ fn bases() -> Vec<Base> {
         // timerfd and pidfd (tests/guest/timers.c).
         base("timerfd", "timers", &["timerfd"]),
         base("pidfd", "timers", &["pidfd"]),
+        // Shared memory and file lifetimes (tests/guest/sharing.c).
+        base("shared_memory_fork", "sharing", &["mapshared"]),
+        base("unlinked_open_files", "sharing", &["unlinked"]),
+        base("dev_fd_reopen", "sharing", &["devfd"]),
+        base("file_times_ns", "sharing", &["times"]),
     ]
 }
 

@@ -85,6 +85,10 @@ differential!(
     sock_dgram,
     timerfd,
     pidfd,
+    shared_memory_fork,
+    unlinked_open_files,
+    dev_fd_reopen,
+    file_times_ns,
 );
 
 /// Every case in the library has tests here (and nothing else).
