@@ -68,9 +68,9 @@ test-real: fixtures
 
 # Busybox's own testsuite (Debian's source package) with the image's riscv64
 # busybox under qemu-riscv64 and under friscy; fails if friscy loses a pass.
-test-busybox:
+test-busybox *ARGS:
     cargo build --release -q -p friscy-core --example run
-    cargo run --release -q -p friscy-tests --bin busybox-testsuite
+    cargo run --release -q -p friscy-tests --bin busybox-testsuite -- {{ARGS}}
 
 # Run the demo: a program from the built-in default image under the native runner.
 demo: build fixtures
