@@ -66,6 +66,12 @@ test-real: fixtures
     cargo build --release -q -p friscy-core --example run
     cargo test --release -p friscy-tests --features real-software --test real_software -- --test-threads=2
 
+# Busybox's own testsuite (Debian's source package) with the image's riscv64
+# busybox under qemu-riscv64 and under friscy; fails if friscy loses a pass.
+test-busybox *ARGS:
+    cargo build --release -q -p friscy-core --example run
+    cargo run --release -q -p friscy-tests --bin busybox-testsuite -- {{ARGS}}
+
 # Run the demo: a program from the built-in default image under the native runner.
 demo: build fixtures
     target/release/friscy run build/fixtures/rootfs.tar -- /glibc/hello "Hello from friscy"

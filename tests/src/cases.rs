@@ -189,6 +189,20 @@ fn bases() -> Vec<Base> {
         base("proc_signal_read", "procmodel", &["signal-read"]),
         base("proc_sigchld", "procmodel", &["sigchld"]).stdout_only(),
         base("proc_sigpipe", "procmodel", &["sigpipe"]).stdout_only(),
+        // AF_UNIX sockets (tests/guest/sockets.c).
+        base("sock_pair", "sockets", &["pair"]),
+        base("sock_echo_fork", "sockets", &["echo"]),
+        base("sock_errors", "sockets", &["errors"]),
+        base("sock_scm_rights", "sockets", &["rights"]),
+        base("sock_dgram", "sockets", &["dgram"]),
+        // timerfd and pidfd (tests/guest/timers.c).
+        base("timerfd", "timers", &["timerfd"]),
+        base("pidfd", "timers", &["pidfd"]),
+        // Shared memory and file lifetimes (tests/guest/sharing.c).
+        base("shared_memory_fork", "sharing", &["mapshared"]),
+        base("unlinked_open_files", "sharing", &["unlinked"]),
+        base("dev_fd_reopen", "sharing", &["devfd"]),
+        base("file_times_ns", "sharing", &["times"]),
     ]
 }
 

@@ -585,7 +585,12 @@ pub fn size_str(n: u64) -> String {
 /// Downloads `url` to `dest` (through `dest.part`), reporting progress on
 /// stderr, and returns the SHA256 (hex) of what it wrote. With `expect`,
 /// the size and SHA256 must match or nothing is kept.
-fn download(url: &str, dest: &Path, label: &str, expect: Option<(u64, &str)>) -> Result<String> {
+pub fn download(
+    url: &str,
+    dest: &Path,
+    label: &str,
+    expect: Option<(u64, &str)>,
+) -> Result<String> {
     let start = Instant::now();
     let resp = agent()
         .get(url)
@@ -668,7 +673,7 @@ fn download(url: &str, dest: &Path, label: &str, expect: Option<(u64, &str)>) ->
     Ok(sha)
 }
 
-fn sha256_file(path: &Path) -> Result<String> {
+pub fn sha256_file(path: &Path) -> Result<String> {
     let mut f = File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];

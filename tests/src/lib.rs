@@ -13,6 +13,7 @@
 //! `build/fixtures/manifest.json` ([`manifest`]) with the expected outputs for
 //! other hosts (Node, browsers).
 
+pub mod busybox_suite;
 pub mod cases;
 pub mod debian;
 pub mod fixtures;

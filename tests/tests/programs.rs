@@ -79,6 +79,17 @@ differential!(
     proc_signal_read,
     proc_sigchld,
     proc_sigpipe,
+    sock_pair,
+    sock_echo_fork,
+    sock_errors,
+    sock_scm_rights,
+    sock_dgram,
+    timerfd,
+    pidfd,
+    shared_memory_fork,
+    unlinked_open_files,
+    dev_fd_reopen,
+    file_times_ns,
 );
 
 /// Every case in the library has tests here (and nothing else).

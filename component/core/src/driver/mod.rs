@@ -149,6 +149,8 @@ impl Machine {
             Some(json) => config::parse(&json).map_err(BootError::Other)?,
             None => config::ContainerConfig::default(),
         };
+        // Files friscy generates (/etc/hosts, ...) carry the boot time.
+        vfs.set_clock(host.realtime_ns());
         system::install(&mut vfs, "friscy")
             .map_err(|e| BootError::Other(format!("cannot set up /dev and /etc: {e}")))?;
         let mut kernel = Kernel::new(vfs, host, cfg.memory_limit);

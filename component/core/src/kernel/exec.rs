@@ -181,7 +181,9 @@ pub fn load_program(
     let mut random = [0u8; 16];
     k.host.random(&mut random);
     let (uid, gid) = k.procs.get(&pid).map(|p| (p.uid, p.gid)).unwrap_or((0, 0));
-    let abs = if path.starts_with(b"/") {
+    let abs = if let Ok(c) = k.vfs.canonical(cwd, &path) {
+        c
+    } else if path.starts_with(b"/") {
         path.clone()
     } else {
         let mut a = k.vfs.path_of(cwd).unwrap_or_else(|_| b"/".to_vec());

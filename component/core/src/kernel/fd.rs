@@ -40,6 +40,10 @@ pub enum FileKind {
     PipeWrite(PipeRef),
     EventFd(super::syscall::epoll::EventFdRef),
     Epoll(super::syscall::epoll::EpollRef),
+    Socket(super::socket::SocketRef),
+    TimerFd(super::syscall::timerfd::TimerFdRef),
+    /// A process descriptor (pidfd_open): readable once the process has exited.
+    PidFd(super::Pid),
 }
 
 /// An open file description (shared by dup'ed descriptors and across fork).

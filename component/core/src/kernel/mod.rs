@@ -10,6 +10,7 @@ pub mod fd;
 pub mod pipe;
 pub mod procfs;
 pub mod signal;
+pub mod socket;
 pub mod syscall;
 pub mod task;
 pub mod tty;
@@ -67,6 +68,10 @@ pub struct Kernel {
     pub alarms: BTreeMap<Pid, (u64, u64)>,
     /// Monotonic time at boot (for /proc/uptime and times()).
     pub boot_ns: u64,
+    /// Bound AF_UNIX names.
+    pub unix: socket::Registry,
+    /// Every timerfd, so an idle scheduler wakes for the next expiry.
+    pub timerfds: Vec<std::rc::Weak<RefCell<syscall::timerfd::TimerFd>>>,
 }
 
 /// Instructions a task runs before the scheduler looks at others.
@@ -106,6 +111,8 @@ impl Kernel {
             epollers: HashMap::new(),
             alarms: BTreeMap::new(),
             boot_ns,
+            unix: socket::Registry::default(),
+            timerfds: Vec::new(),
         }
     }
 
@@ -167,6 +174,23 @@ impl Kernel {
             t.session = pid;
         }
         pid
+    }
+
+    /// Free unlinked inodes no descriptor or working directory refers to.
+    pub fn reap_orphans(&mut self) {
+        if !self.vfs.has_orphans() {
+            return;
+        }
+        let mut in_use = std::collections::HashSet::new();
+        for p in self.procs.values() {
+            in_use.insert(p.fs.borrow().cwd);
+            for (_, e) in p.fds.borrow().iter() {
+                if let FileKind::Node(ino) = e.file.borrow().kind {
+                    in_use.insert(ino);
+                }
+            }
+        }
+        self.vfs.reap_orphans(&in_use);
     }
 
     /// Write a line to the guest's stderr stream as the kernel.
@@ -288,6 +312,8 @@ impl Kernel {
                     syscall::poll::POLLIN
                 } != 0
             }
+            Some(Wait::Socket(s, events)) => s.borrow().revents() & events != 0,
+            Some(Wait::TimerFd(t)) => syscall::timerfd::revents(self, t) != 0,
             Some(Wait::SigWait(mask)) => {
                 let proc_pending = self.procs.get(&t.pid).map(|p| p.pending).unwrap_or(0);
                 (t.pending | proc_pending) & mask != 0
@@ -403,6 +429,7 @@ impl Kernel {
                     .filter(|t| t.state == TaskState::Blocked)
                     .filter_map(|t| t.deadline)
                     .chain(self.alarms.values().map(|a| a.0))
+                    .chain(syscall::timerfd::next_expiry(self))
                     .min();
                 let wants_input = self.tty.is_some() || self.wants_input();
                 return match next_timer {
@@ -787,6 +814,7 @@ impl Kernel {
         p.vfork_parent = None;
         let ppid = p.ppid;
         let exit_signal = p.exit_signal;
+        self.reap_orphans();
         if pid == self.init_pid {
             let code = if status & 0x7f == 0 {
                 (status >> 8) & 0xff

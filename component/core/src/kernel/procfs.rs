@@ -15,6 +15,7 @@ fn symlink(target: &[u8]) -> Inode {
         gid: 0,
         nlink: 1,
         mtime: 0,
+        mtime_nsec: 0,
         kind: NodeKind::Symlink(target.to_vec()),
     }
 }
@@ -25,7 +26,7 @@ fn file(data: Vec<u8>) -> Inode {
 
 /// Whether a path (as given to a syscall) needs /proc refreshed first.
 pub fn touches_proc(path: &[u8]) -> bool {
-    path.starts_with(b"/proc")
+    path.starts_with(b"/proc") || path.starts_with(b"/dev/fd") || path.starts_with(b"/dev/std")
 }
 
 pub fn refresh(k: &mut Kernel, caller: Pid) -> KResult<()> {
@@ -91,10 +92,17 @@ pub fn refresh(k: &mut Kernel, caller: Pid) -> KResult<()> {
     let vm = k.vfs.mkdir_p(b"/proc/sys/vm", 0o555)?;
     k.vfs
         .upsert(vm, b"overcommit_memory", file(b"0\n".to_vec()))?;
+    // The fd links and dead processes' directories just replaced.
+    k.reap_orphans();
     Ok(())
 }
 
 const MOUNTS: &[u8] = b"overlay / overlay rw,relatime 0 0\nproc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\ntmpfs /dev tmpfs rw,nosuid 0 0\ntmpfs /tmp tmpfs rw,nosuid,nodev 0 0\n";
+
+/// The same mounts in /proc/PID/mountinfo's format (what `df` and
+/// findmnt read): id, parent, major:minor, root, mount point, options,
+/// separator, type, source, super options.
+const MOUNTINFO: &[u8] = b"21 1 0:21 / / rw,relatime - overlay overlay rw\n22 21 0:22 / /proc rw,nosuid,nodev,noexec,relatime - proc proc rw\n23 21 0:23 / /dev rw,nosuid - tmpfs tmpfs rw,mode=755\n24 21 0:24 / /tmp rw,nosuid,nodev - tmpfs tmpfs rw\n";
 
 fn process_dir(k: &mut Kernel, proc_dir: Ino, pid: Pid) -> KResult<()> {
     let Some(p) = k.procs.get(&pid) else {
@@ -115,7 +123,12 @@ fn process_dir(k: &mut Kernel, proc_dir: Ino, pid: Pid) -> KResult<()> {
                 FileKind::PipeRead(pp) | FileKind::PipeWrite(pp) => {
                     format!("pipe:[{}]", std::rc::Rc::as_ptr(pp) as usize % 1_000_000).into_bytes()
                 }
-                FileKind::Node(_) | FileKind::EventFd(_) | FileKind::Epoll(_) => f.path.clone(),
+                FileKind::Node(_)
+                | FileKind::EventFd(_)
+                | FileKind::Epoll(_)
+                | FileKind::Socket(_)
+                | FileKind::TimerFd(_)
+                | FileKind::PidFd(_) => f.path.clone(),
             };
             (*fd, target)
         })
@@ -160,6 +173,7 @@ fn process_dir(k: &mut Kernel, proc_dir: Ino, pid: Pid) -> KResult<()> {
         .upsert(dir, b"comm", file(format!("{comm_s}\n").into_bytes()))?;
     k.vfs.upsert(dir, b"maps", file(maps))?;
     k.vfs.upsert(dir, b"mounts", file(MOUNTS.to_vec()))?;
+    k.vfs.upsert(dir, b"mountinfo", file(MOUNTINFO.to_vec()))?;
     k.vfs.upsert(
         dir,
         b"stat",

@@ -39,6 +39,10 @@ pub enum Wait {
     Poll,
     /// An eventfd counter becoming non-zero (read) or having room (write).
     EventFd(super::syscall::epoll::EventFdRef, bool),
+    /// A socket becoming ready for these poll events.
+    Socket(super::socket::SocketRef, i16),
+    /// A timerfd expiring.
+    TimerFd(super::syscall::timerfd::TimerFdRef),
 }
 
 /// Why a blocked task was made runnable again.

@@ -206,7 +206,11 @@ struct Region {
 /// Invariant (what makes the unchecked accesses in `load`/`store` sound):
 /// while an entry holds a tag, `host` points into a `PageBuf` kept alive by
 /// `Mem::slots` for that page; for a write entry that `Rc` is also unique
-/// (no other address space or reference can observe the bytes). Everything
+/// (no other address space or reference can observe the bytes), unless the
+/// page is in a MAP_SHARED mapping (`Mem::shared`): then the other owners
+/// are forks that reach the bytes only through the same kind of raw
+/// pointer or a momentary slice, never while this access is live (guest
+/// tasks run one at a time on one host thread). Everything
 /// that drops or replaces a slot's page, or shares it (`fork`), removes or
 /// rewrites the entries for that page first (`flush_tlb*`, `fill_*`).
 #[derive(Clone, Copy)]
@@ -266,6 +270,9 @@ pub(crate) struct Mem {
     tlb_w: Tlb,
     /// Pages holding decoded code (never get write TLB entries).
     code_pages: VpnSet,
+    /// Pages of MAP_SHARED mappings: materialised when mapped, kept (not
+    /// copied) across fork, so writes are seen by every process sharing them.
+    shared: VpnSet,
     /// Code pages written since the last sync; their decoded code is stale.
     pub(crate) pending: Vec<u64>,
     oom: bool,
@@ -324,6 +331,7 @@ impl Mem {
             tlb_r: new_tlb(),
             tlb_w: new_tlb(),
             code_pages: VpnSet::default(),
+            shared: VpnSet::default(),
             pending: Vec::new(),
             oom: false,
             mmap_base: DEFAULT_MMAP_BASE,
@@ -429,6 +437,9 @@ impl Mem {
 
     /// Drop materialised pages in [s, e).
     fn drop_pages(&mut self, s: u64, e: u64) {
+        if !self.shared.is_empty() {
+            self.shared.retain(|v| !(s..e).contains(v));
+        }
         let span = e - s;
         let victims: Vec<u64> = if span <= self.map.len() as u64 {
             (s..e).filter(|v| self.map.contains_key(v)).collect()
@@ -529,10 +540,11 @@ impl Mem {
         }
         let slot = match self.map.get(&vpn).copied() {
             Some(slot) => {
-                let unique = self
-                    .slots
-                    .get_mut(slot as usize)
-                    .is_some_and(|p| Rc::get_mut(p).is_some());
+                let unique = self.shared.contains(&vpn)
+                    || self
+                        .slots
+                        .get_mut(slot as usize)
+                        .is_some_and(|p| Rc::get_mut(p).is_some());
                 if !unique {
                     let copy = self
                         .slots
@@ -768,13 +780,13 @@ impl Mem {
             let slot = self.fill_write(a, check_prot)?;
             let off = off_of(a);
             let n = (PAGE - off).min(data.len() - done);
-            let page = self.slots.get_mut(slot as usize).and_then(Rc::get_mut);
-            let (Some(page), Some(src)) = (page, data.get(done..done + n)) else {
+            let (Some(page), Some(src)) = (self.slots.get(slot as usize), data.get(done..done + n))
+            else {
                 return Err(Self::fault(a, AccessKind::Write, true));
             };
-            if let Some(dst) = page.bytes.get_mut(off..off + n) {
-                dst.copy_from_slice(src);
-            }
+            // SAFETY: `off + n <= PAGE`; fill_write made the page writable
+            // by this space (unique, or MAP_SHARED: see TlbEntry).
+            unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), host_of(page).add(off), n) };
             done += n;
         }
         Ok(())
@@ -837,12 +849,11 @@ impl Mem {
     fn rmw_slow<const N: usize>(&mut self, addr: u64) -> Result<&mut [u8; N], MemFault> {
         let slot = self.fill_write(addr, true)?;
         let bad = Self::fault(addr, AccessKind::Write, true);
-        self.slots
-            .get_mut(slot as usize)
-            .and_then(Rc::get_mut)
-            .and_then(|p| p.bytes.get_mut(off_of(addr)..))
-            .and_then(|s| s.first_chunk_mut::<N>())
-            .ok_or(bad)
+        let page = self.slots.get(slot as usize).ok_or(bad)?;
+        // SAFETY: `addr` is N-aligned so the word lies inside the page;
+        // fill_write made the page writable by this space (unique, or
+        // MAP_SHARED: see TlbEntry); the borrow of `self` keeps the page.
+        Ok(unsafe { &mut *host_of(page).add(off_of(addr)).cast::<[u8; N]>() })
     }
 
     /// Instruction fetch of a halfword (needs EXEC). Used by the decoder.
@@ -952,6 +963,33 @@ impl AddressSpace {
         self.m.drop_pages(s, e);
         self.m.set_regions(s, e, Some(prot));
         Ok(())
+    }
+
+    /// Make [addr, addr+len), already mapped, a MAP_SHARED mapping: its
+    /// pages are materialised now so that a later fork shares them.
+    pub fn share(&mut self, addr: u64, len: u64) -> Result<(), MmError> {
+        let (s, e) = Self::check_range(addr, len)?;
+        for vpn in s..e {
+            self.m
+                .fill_write(vpn << PAGE_SHIFT, false)
+                .map_err(|_| MmError::OutOfMemory)?;
+            self.m.shared.insert(vpn);
+        }
+        Ok(())
+    }
+
+    /// Identity of the MAP_SHARED page holding `addr` (the same in every
+    /// process sharing it), for futex keys; None for private memory.
+    pub fn shared_page_id(&self, addr: u64) -> Option<usize> {
+        let vpn = vpn_of(addr);
+        if !self.m.shared.contains(&vpn) {
+            return None;
+        }
+        let slot = *self.m.map.get(&vpn)?;
+        self.m
+            .slots
+            .get(slot as usize)
+            .map(|p| Rc::as_ptr(p) as usize)
     }
 
     /// Remove mappings over [addr, addr+len) (rounded out to pages).
@@ -1136,6 +1174,7 @@ impl AddressSpace {
                 tlb_r: new_tlb(),
                 tlb_w: new_tlb(),
                 code_pages: VpnSet::default(),
+                shared: m.shared.clone(),
                 pending: Vec::new(),
                 oom: false,
                 mmap_base: m.mmap_base,

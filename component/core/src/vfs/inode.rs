@@ -47,6 +47,8 @@ pub enum NodeKind {
     Symlink(Vec<u8>),
     Device(Device),
     Fifo,
+    /// A bound AF_UNIX socket's name (the socket lives in the kernel's registry).
+    Socket,
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +60,8 @@ pub struct Inode {
     pub nlink: u32,
     /// Seconds since the epoch.
     pub mtime: i64,
+    /// The nanoseconds of `mtime`.
+    pub mtime_nsec: u32,
     pub kind: NodeKind,
 }
 

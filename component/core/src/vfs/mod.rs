@@ -21,6 +21,13 @@ pub struct Vfs {
     /// Inode arena: `nodes[ino]`; slot 0 is unused.
     nodes: Vec<Option<Inode>>,
     image: Box<dyn RootfsSource>,
+    /// Wall-clock time (seconds, nanoseconds) that new and written inodes
+    /// get; the kernel sets it before each system call (0 while indexing
+    /// the image, whose entries carry their own times).
+    clock: (i64, u32),
+    /// Inodes whose last name is gone; they live on while a descriptor
+    /// still refers to them (the kernel frees them with `reap_orphans`).
+    orphans: Vec<Ino>,
 }
 
 /// What a resolved path names.
@@ -38,6 +45,7 @@ impl Vfs {
             gid: 0,
             nlink: 2,
             mtime: 0,
+            mtime_nsec: 0,
             kind: NodeKind::Dir {
                 entries: BTreeMap::new(),
                 parent: ROOT_INO,
@@ -46,6 +54,8 @@ impl Vfs {
         Vfs {
             nodes: vec![None, Some(root)],
             image,
+            clock: (0, 0),
+            orphans: Vec::new(),
         }
     }
 
@@ -65,6 +75,48 @@ impl Vfs {
             .get_mut(ino as usize)
             .and_then(|n| n.as_mut())
             .ok_or(Errno::ENOENT)
+    }
+
+    /// Set the time that `touch` and new inodes use (ns since the epoch).
+    pub fn set_clock(&mut self, realtime_ns: u64) {
+        self.clock = (
+            (realtime_ns / 1_000_000_000) as i64,
+            (realtime_ns % 1_000_000_000) as u32,
+        );
+    }
+
+    pub fn now(&self) -> (i64, u32) {
+        self.clock
+    }
+
+    pub fn has_orphans(&self) -> bool {
+        !self.orphans.is_empty()
+    }
+
+    /// Free unlinked inodes nothing refers to any more (`in_use` says
+    /// which are still open somewhere).
+    pub fn reap_orphans(&mut self, in_use: &std::collections::HashSet<Ino>) {
+        let orphans = std::mem::take(&mut self.orphans);
+        for ino in orphans {
+            let relinked = self.node(ino).is_ok_and(|n| n.nlink > 0);
+            if relinked {
+                continue;
+            }
+            if in_use.contains(&ino) {
+                self.orphans.push(ino);
+            } else if let Some(slot) = self.nodes.get_mut(ino as usize) {
+                *slot = None;
+            }
+        }
+    }
+
+    /// Mark an inode modified now.
+    pub fn touch(&mut self, ino: Ino) -> KResult<()> {
+        let (s, ns) = self.clock;
+        let n = self.node_mut(ino)?;
+        n.mtime = s;
+        n.mtime_nsec = ns;
+        Ok(())
     }
 
     fn alloc(&mut self, node: Inode) -> Ino {
@@ -104,13 +156,22 @@ impl Vfs {
             return Err(Errno::EEXIST);
         }
         let is_dir = node.is_dir();
+        let mut node = node;
+        if node.mtime == 0 && node.mtime_nsec == 0 {
+            (node.mtime, node.mtime_nsec) = self.clock;
+        }
         let ino = self.alloc(node);
         if let NodeKind::Dir { parent, .. } = &mut self.node_mut(ino)?.kind {
             *parent = dir;
         }
+        let clock = self.clock;
         let d = self.node_mut(dir)?;
         if is_dir {
             d.nlink += 1;
+        }
+        // A directory's mtime changes with its entries (after boot).
+        if clock.0 != 0 {
+            (d.mtime, d.mtime_nsec) = clock;
         }
         if let NodeKind::Dir { entries, .. } = &mut d.kind {
             entries.insert(name.to_vec(), ino);
@@ -144,7 +205,7 @@ impl Vfs {
         let n = self.node_mut(ino)?;
         n.nlink = n.nlink.saturating_sub(if is_dir { 2 } else { 1 });
         if n.nlink == 0 {
-            self.nodes[ino as usize] = None;
+            self.orphans.push(ino);
         }
         Ok(ino)
     }
@@ -193,7 +254,12 @@ impl Vfs {
                     }
                     *budget -= 1;
                     let target = target.clone();
-                    cur = self.resolve_inner(dir, &target, true, budget)?.ino;
+                    let l = self.resolve_inner(dir, &target, true, budget)?;
+                    cur = l.ino;
+                    // The directory the final target is in, not the link's.
+                    if last {
+                        dir = l.parent;
+                    }
                     continue;
                 }
             }
@@ -255,6 +321,27 @@ impl Vfs {
         if out.is_empty() {
             out.push(b'/');
         }
+        Ok(out)
+    }
+
+    /// The absolute path of `path` with every symlink resolved (what
+    /// /proc/PID/exe and realpath show).
+    pub fn canonical(&self, cwd: Ino, path: &[u8]) -> KResult<Vec<u8>> {
+        let l = self.resolve(cwd, path, true)?;
+        if self.node(l.ino)?.is_dir() {
+            return self.path_of(l.ino);
+        }
+        let name = self
+            .entries(l.parent)?
+            .iter()
+            .find(|(_, &i)| i == l.ino)
+            .map(|(n, _)| n.clone())
+            .ok_or(Errno::ENOENT)?;
+        let mut out = self.path_of(l.parent)?;
+        if !out.ends_with(b"/") {
+            out.push(b'/');
+        }
+        out.extend_from_slice(&name);
         Ok(out)
     }
 
@@ -329,6 +416,16 @@ impl Vfs {
     pub fn put_file(&mut self, path: &[u8], data: Vec<u8>, mode: u32) -> KResult<Ino> {
         let (dir, name) = self.resolve_parent(ROOT_INO, path)?;
         let name = name.to_vec();
+        if let Some(&ino) = self.entries(dir)?.get(&name) {
+            // An image file with these very bytes stays (with its own times).
+            let n = self.node(ino)?;
+            if matches!(n.kind, NodeKind::File(_))
+                && n.size() == data.len() as u64
+                && self.read_all(ino)? == data
+            {
+                return Ok(ino);
+            }
+        }
         if self.entries(dir)?.contains_key(&name) {
             self.remove_entry(dir, &name)?;
         }
@@ -422,6 +519,7 @@ pub fn new_dir(mode: u32) -> Inode {
         gid: 0,
         nlink: 2,
         mtime: 0,
+        mtime_nsec: 0,
         kind: NodeKind::Dir {
             entries: BTreeMap::new(),
             parent: ROOT_INO,
@@ -436,6 +534,7 @@ pub fn new_file(data: FileData, mode: u32) -> Inode {
         gid: 0,
         nlink: 1,
         mtime: 0,
+        mtime_nsec: 0,
         kind: NodeKind::File(data),
     }
 }
@@ -521,6 +620,11 @@ mod tests {
         assert_eq!(v.read_all(f).unwrap(), b"hi!");
         let (dir, name) = v.resolve_parent(ROOT_INO, b"/usr/bin/hello").unwrap();
         v.remove_entry(dir, name).unwrap();
+        // An unlinked inode lives until nothing has it open.
+        assert!(v.node(f).is_ok());
+        v.reap_orphans(&[f].into_iter().collect());
+        assert!(v.node(f).is_ok());
+        v.reap_orphans(&Default::default());
         assert!(v.node(f).is_err());
     }
 }

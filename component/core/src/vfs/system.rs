@@ -12,6 +12,7 @@ fn device(dev: Device, mode: u32) -> Inode {
         gid: 0,
         nlink: 1,
         mtime: 0,
+        mtime_nsec: 0,
         kind: NodeKind::Device(dev),
     }
 }
@@ -56,6 +57,7 @@ pub fn install(vfs: &mut Vfs, hostname: &str) -> KResult<()> {
             gid: 0,
             nlink: 1,
             mtime: 0,
+            mtime_nsec: 0,
             kind: NodeKind::Symlink(target.to_vec()),
         };
         vfs.create(dev, name, link)?;

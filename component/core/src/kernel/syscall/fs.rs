@@ -215,10 +215,15 @@ pub fn unlinkat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32) -> 
     }
     let name = name.to_vec();
     k.vfs.remove_entry(dir, &name)?;
+    k.reap_orphans();
     Ok(0)
 }
 
 pub fn faccessat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, mode: u32) -> SysResult {
+    let p = read_path(k, pid, path)?;
+    if magic_fd(k, pid, &p).is_some() {
+        return Ok(0);
+    }
     let l = lookup_at(k, pid, dirfd, path, 0)?;
     let node = k.vfs.node(l.ino)?;
     // X_OK needs some execute bit (root may read and write anything).
@@ -243,9 +248,132 @@ pub fn fchdir(k: &mut Kernel, pid: Pid, fd: i32) -> SysResult {
     Ok(0)
 }
 
+/// The bit O_TMPFILE adds to O_DIRECTORY.
+const O_TMPFILE_BIT: u32 = 0o20000000;
+
+/// O_TMPFILE: an unnamed regular file "in" directory `path` (Python's
+/// tempfile.TemporaryFile uses it first).
+fn open_tmpfile(
+    k: &mut Kernel,
+    pid: Pid,
+    base: Ino,
+    path: Vec<u8>,
+    flags: u32,
+    mode: u32,
+) -> SysResult {
+    if flags & O_ACCMODE == 0 || flags & O_CREAT != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    let dir = k.vfs.resolve(base, &path, true)?.ino;
+    if !k.vfs.node(dir)?.is_dir() {
+        return Err(Errno::ENOTDIR.into());
+    }
+    let umask = k
+        .procs
+        .get(&pid)
+        .map(|p| p.fs.borrow().umask)
+        .unwrap_or(0o022);
+    let mut node = new_file(FileData::Mem(Vec::new()), mode & 0o7777 & !umask);
+    (node.mtime, node.mtime_nsec) = k.vfs.now();
+    node.nlink = 0;
+    let ino = k.vfs.create_unlinked(node);
+    let mut shown = path;
+    shown.extend_from_slice(format!("/#{ino} (deleted)").as_bytes());
+    let file = OpenFile::new(
+        FileKind::Node(ino),
+        flags & !(O_TMPFILE_BIT | O_DIRECTORY | O_CLOEXEC),
+        shown,
+    );
+    Ok(proc_mut(k, pid)?
+        .fds
+        .borrow_mut()
+        .insert(file, flags & O_CLOEXEC != 0)? as u64)
+}
+
+/// The (process, descriptor) a "magic" descriptor link names:
+/// /dev/fd/N, /dev/stdin..stderr, /proc/self/fd/N, /proc/PID/fd/N. On Linux
+/// opening one reopens the file behind the descriptor even when its link
+/// target (e.g. "pipe:[N]") is not a path, which bash's process
+/// substitution relies on.
+fn magic_fd(k: &Kernel, pid: Pid, path: &[u8]) -> Option<(Pid, i32)> {
+    let s = std::str::from_utf8(path).ok()?.trim_end_matches('/');
+    let (owner, num) = match s {
+        "/dev/stdin" => (pid, "0"),
+        "/dev/stdout" => (pid, "1"),
+        "/dev/stderr" => (pid, "2"),
+        _ => {
+            if let Some(n) = s.strip_prefix("/dev/fd/") {
+                (pid, n)
+            } else {
+                let rest = s.strip_prefix("/proc/")?;
+                let (who, n) = rest.split_once("/fd/")?;
+                let who = who.split('/').next()?;
+                let owner = match who {
+                    "self" | "thread-self" => pid,
+                    w => k.pid_of(w.parse().ok()?),
+                };
+                (owner, n)
+            }
+        }
+    };
+    let fd: i32 = num.parse().ok()?;
+    k.procs.get(&owner)?.fds.borrow().get(fd).ok()?;
+    Some((owner, fd))
+}
+
+/// Open the file behind a magic descriptor link: a new description of the
+/// same pipe or inode, or the same description for other kinds.
+fn reopen_fd(
+    k: &mut Kernel,
+    pid: Pid,
+    owner: Pid,
+    fd: i32,
+    flags: u32,
+    path: Vec<u8>,
+) -> SysResult {
+    let old = proc_mut(k, owner)?.fds.borrow().file(fd)?;
+    let kind = match &old.borrow().kind {
+        FileKind::PipeRead(p) | FileKind::PipeWrite(p) => Some(if flags & O_ACCMODE == O_WRONLY {
+            FileKind::PipeWrite(p.clone())
+        } else {
+            FileKind::PipeRead(p.clone())
+        }),
+        FileKind::Node(ino) => Some(FileKind::Node(*ino)),
+        _ => None,
+    };
+    let file = match kind {
+        Some(kind) => {
+            if let FileKind::Node(ino) = kind {
+                if flags & O_TRUNC != 0
+                    && flags & O_ACCMODE != 0
+                    && matches!(k.vfs.node(ino)?.kind, NodeKind::File(_))
+                {
+                    k.vfs.node_mut(ino)?.kind = NodeKind::File(FileData::Mem(Vec::new()));
+                }
+            }
+            OpenFile::new(
+                kind,
+                flags & !(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC),
+                path,
+            )
+        }
+        None => old,
+    };
+    Ok(proc_mut(k, pid)?
+        .fds
+        .borrow_mut()
+        .insert(file, flags & O_CLOEXEC != 0)? as u64)
+}
+
 pub fn openat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32, mode: u32) -> SysResult {
     let path = read_path(k, pid, path)?;
+    if let Some((owner, fd)) = magic_fd(k, pid, &path) {
+        return reopen_fd(k, pid, owner, fd, flags, path);
+    }
     let base = dir_of(k, pid, dirfd)?;
+    if flags & O_TMPFILE_BIT != 0 {
+        return open_tmpfile(k, pid, base, path, flags, mode);
+    }
     let follow = flags & O_NOFOLLOW == 0;
     let ino = match k.vfs.resolve(base, &path, follow) {
         Ok(l) => {
@@ -280,7 +408,9 @@ pub fn openat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32, mode:
             NodeKind::Dir { .. } if acc != 0 || flags & O_CREAT != 0 => {
                 return Err(Errno::EISDIR.into())
             }
-            NodeKind::Device(Device::Other(_)) => return Err(Errno::ENXIO.into()),
+            NodeKind::Device(Device::Other(_)) | NodeKind::Socket => {
+                return Err(Errno::ENXIO.into())
+            }
             _ => {}
         }
     }
@@ -303,7 +433,9 @@ pub fn openat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32, mode:
 }
 
 pub fn close(k: &mut Kernel, pid: Pid, fd: i32) -> SysResult {
-    proc_mut(k, pid)?.fds.borrow_mut().remove(fd)?;
+    let entry = proc_mut(k, pid)?.fds.borrow_mut().remove(fd)?;
+    drop(entry);
+    k.reap_orphans();
     Ok(0)
 }
 
@@ -330,6 +462,11 @@ fn dtype(mode: u32) -> u8 {
 
 pub fn getdents64(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, count: u64) -> SysResult {
     let file = proc_mut(k, pid)?.fds.borrow_mut().file(fd)?;
+    // /proc listings reflect the kernel when read, not when opened
+    // (/proc/self/fd must include descriptors opened since).
+    if crate::kernel::procfs::touches_proc(&file.borrow().path) {
+        crate::kernel::procfs::refresh(k, pid)?;
+    }
     let (dir, start) = {
         let f = file.borrow();
         match f.kind {
@@ -432,6 +569,17 @@ fn read_file(
                 drop(f);
                 return super::epoll::eventfd_read(&e, len, flags);
             }
+            FileKind::Socket(s) => {
+                let (s, flags) = (s.clone(), f.flags);
+                drop(f);
+                return super::net::sock_read(&s, len, flags);
+            }
+            FileKind::TimerFd(t) => {
+                let (t, flags) = (t.clone(), f.flags);
+                drop(f);
+                return super::timerfd::timerfd_read(k, &t, len, flags);
+            }
+            FileKind::PidFd(_) => return Err(Errno::EINVAL.into()),
         };
         (ino, f.flags, at.unwrap_or(f.offset))
     };
@@ -549,6 +697,12 @@ fn write_file(k: &mut Kernel, pid: Pid, file: &FileRef, data: &[u8], at: Option<
                 drop(f);
                 return super::epoll::eventfd_write(&e, data, flags);
             }
+            FileKind::Socket(s) => {
+                let (s, flags) = (s.clone(), f.flags);
+                drop(f);
+                return super::net::sock_write(k, pid, &s, data, flags);
+            }
+            FileKind::TimerFd(_) | FileKind::PidFd(_) => return Err(Errno::EINVAL.into()),
         }
     };
     match &k.vfs.node(ino)?.kind {
@@ -578,6 +732,7 @@ fn write_file(k: &mut Kernel, pid: Pid, file: &FileRef, data: &[u8], at: Option<
         bytes.resize(end as usize, 0);
     }
     bytes[start as usize..end as usize].copy_from_slice(data);
+    k.vfs.touch(ino)?;
     if at.is_none() {
         file.borrow_mut().offset = end;
     }
@@ -616,7 +771,12 @@ pub fn pwrite(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, len: u64, off: u64) -
     write_file(k, pid, &file, &data, Some(off))
 }
 
-fn iovecs(k: &mut Kernel, pid: Pid, iov: u64, cnt: u64) -> Result<Vec<(u64, u64)>, SysError> {
+pub(crate) fn iovecs(
+    k: &mut Kernel,
+    pid: Pid,
+    iov: u64,
+    cnt: u64,
+) -> Result<Vec<(u64, u64)>, SysError> {
     if cnt > 1024 {
         return Err(Errno::EINVAL.into());
     }
@@ -687,6 +847,7 @@ struct Stat {
     rdev: u64,
     size: u64,
     mtime: i64,
+    mtime_nsec: u32,
 }
 
 fn stat_of(k: &Kernel, kind: &FileKind) -> KResult<Stat> {
@@ -702,11 +863,14 @@ fn stat_of(k: &Kernel, kind: &FileKind) -> KResult<Stat> {
                 rdev: n.rdev(),
                 size: n.size(),
                 mtime: n.mtime,
+                mtime_nsec: n.mtime_nsec,
             })
         }
         FileKind::PipeRead(_)
         | FileKind::PipeWrite(_)
         | FileKind::EventFd(_)
+        | FileKind::TimerFd(_)
+        | FileKind::PidFd(_)
         | FileKind::Epoll(_) => Ok(Stat {
             ino: 4,
             mode: S_IFIFO | 0o600,
@@ -716,6 +880,18 @@ fn stat_of(k: &Kernel, kind: &FileKind) -> KResult<Stat> {
             rdev: 0,
             size: 0,
             mtime: 0,
+            mtime_nsec: 0,
+        }),
+        FileKind::Socket(s) => Ok(Stat {
+            ino: s.borrow().id,
+            mode: S_IFSOCK | 0o777,
+            nlink: 1,
+            uid: 0,
+            gid: 0,
+            rdev: 0,
+            size: 0,
+            mtime: 0,
+            mtime_nsec: 0,
         }),
         FileKind::Stdio(_) => Ok(Stat {
             ino: 3,
@@ -730,8 +906,18 @@ fn stat_of(k: &Kernel, kind: &FileKind) -> KResult<Stat> {
             rdev: if k.stdio_is_tty { makedev(136, 0) } else { 0 },
             size: 0,
             mtime: 0,
+            mtime_nsec: 0,
         }),
     }
+}
+
+/// 512-byte blocks allocated, as ext4 reports them: whole 4 KiB blocks,
+/// none for a short symlink (its target lives in the inode).
+fn blocks(s: &Stat) -> u64 {
+    if s.mode & S_IFMT == S_IFLNK && s.size < 60 {
+        return 0;
+    }
+    s.size.div_ceil(4096) * 8
 }
 
 /// Encode the asm-generic `struct stat` (128 bytes).
@@ -751,9 +937,10 @@ fn encode_stat(s: &Stat) -> [u8; 128] {
     b[32..40].copy_from_slice(&s.rdev.to_le_bytes());
     b[48..56].copy_from_slice(&s.size.to_le_bytes());
     b[56..60].copy_from_slice(&4096u32.to_le_bytes());
-    b[64..72].copy_from_slice(&(s.size.div_ceil(4096) * 8).to_le_bytes());
+    b[64..72].copy_from_slice(&blocks(s).to_le_bytes());
     for off in [72, 88, 104] {
         b[off..off + 8].copy_from_slice(&s.mtime.to_le_bytes());
+        b[off + 8..off + 16].copy_from_slice(&(s.mtime_nsec as u64).to_le_bytes());
     }
     b
 }
@@ -767,6 +954,12 @@ pub fn fstat(k: &mut Kernel, pid: Pid, fd: i32, buf: u64) -> SysResult {
 
 fn stat_at(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32) -> Result<Stat, SysError> {
     let p = read_path(k, pid, path)?;
+    if flags & AT_SYMLINK_NOFOLLOW == 0 {
+        if let Some((owner, fd)) = magic_fd(k, pid, &p) {
+            let file = proc_mut(k, owner)?.fds.borrow().file(fd)?;
+            return Ok(stat_of(k, &file.borrow().kind)?);
+        }
+    }
     if p.is_empty() && flags & AT_EMPTY_PATH != 0 && dirfd != AT_FDCWD {
         let file = proc_mut(k, pid)?.fds.borrow_mut().file(dirfd)?;
         return Ok(stat_of(k, &file.borrow().kind)?);
@@ -800,9 +993,10 @@ pub fn statx(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32, buf: u
     b[28..30].copy_from_slice(&(s.mode as u16).to_le_bytes());
     b[32..40].copy_from_slice(&s.ino.to_le_bytes());
     b[40..48].copy_from_slice(&s.size.to_le_bytes());
-    b[48..56].copy_from_slice(&(s.size.div_ceil(4096) * 8).to_le_bytes());
+    b[48..56].copy_from_slice(&blocks(&s).to_le_bytes());
     for off in [64, 80, 96, 112] {
         b[off..off + 8].copy_from_slice(&s.mtime.to_le_bytes());
+        b[off + 8..off + 12].copy_from_slice(&s.mtime_nsec.to_le_bytes());
     }
     let rdev = s.rdev;
     b[128..132].copy_from_slice(&(((rdev >> 8) & 0xfff) as u32).to_le_bytes());
@@ -927,15 +1121,12 @@ pub fn symlinkat(k: &mut Kernel, pid: Pid, target: u64, newdir: i32, newp: u64) 
         uid: 0,
         gid: 0,
         nlink: 1,
-        mtime: now_secs(k),
+        mtime: 0,
+        mtime_nsec: 0,
         kind: NodeKind::Symlink(target),
     };
     k.vfs.create(nd, &nname, node)?;
     Ok(0)
-}
-
-fn now_secs(k: &Kernel) -> i64 {
-    (k.host.realtime_ns() / 1_000_000_000) as i64
 }
 
 fn node_of_fd(k: &Kernel, pid: Pid, fd: i32) -> Result<Ino, SysError> {
@@ -1025,20 +1216,24 @@ pub fn utimensat(
     } else {
         lookup_at(k, pid, dirfd, path, flags)?.ino
     };
+    let now = k.vfs.now();
     let mtime = if times == 0 {
-        Some(now_secs(k))
+        Some(now)
     } else {
         let b = copy_in(k, pid, times, 32)?;
         let sec = i64::from_le_bytes(b[16..24].try_into().unwrap_or_default());
         let nsec = i64::from_le_bytes(b[24..32].try_into().unwrap_or_default());
         match nsec {
             UTIME_OMIT => None,
-            UTIME_NOW => Some(now_secs(k)),
-            _ => Some(sec),
+            UTIME_NOW => Some(now),
+            0..=999_999_999 => Some((sec, nsec as u32)),
+            _ => return Err(Errno::EINVAL.into()),
         }
     };
-    if let Some(m) = mtime {
-        k.vfs.node_mut(ino)?.mtime = m;
+    if let Some((s, ns)) = mtime {
+        let n = k.vfs.node_mut(ino)?;
+        n.mtime = s;
+        n.mtime_nsec = ns;
     }
     Ok(0)
 }
@@ -1053,6 +1248,7 @@ fn truncate_ino(k: &mut Kernel, ino: Ino, len: u64) -> SysResult {
         _ => return Err(Errno::EINVAL.into()),
     }
     k.vfs.file_bytes_mut(ino)?.resize(len as usize, 0);
+    k.vfs.touch(ino)?;
     Ok(0)
 }
 

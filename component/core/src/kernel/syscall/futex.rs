@@ -1,4 +1,6 @@
-//! Futexes: waiters are keyed by (address space, address). A woken waiter
+//! Futexes: waiters are keyed by (address space, address), or for a word in
+//! MAP_SHARED memory by (that page, offset), so processes sharing the page
+//! wake each other (process-shared semaphores and mutexes). A woken waiter
 //! gets `Resume::Event` and its restarted `futex` call returns 0 without
 //! re-reading the word.
 
@@ -31,18 +33,27 @@ pub fn wake(k: &mut Kernel, mm: usize, addr: u64, n: u32, _mask: u32) -> u32 {
     woken
 }
 
-fn requeue(k: &mut Kernel, mm: usize, from: u64, to: u64, n: u32) -> u32 {
+fn requeue(k: &mut Kernel, from: (usize, u64), to: (usize, u64), n: u32) -> u32 {
     let mut moved = 0;
     for t in k.tasks.values_mut() {
         if moved >= n {
             break;
         }
-        if matches!(t.wait, Some(Wait::Futex(m, a)) if m == mm && a == from) {
-            t.wait = Some(Wait::Futex(mm, to));
+        if matches!(t.wait, Some(Wait::Futex(m, a)) if (m, a) == from) {
+            t.wait = Some(Wait::Futex(to.0, to.1));
             moved += 1;
         }
     }
     moved
+}
+
+/// The wait-queue key of `addr` in process `pid`.
+fn key(k: &Kernel, pid: Pid, addr: u64) -> Result<(usize, u64), SysError> {
+    let p = k.procs.get(&pid).ok_or(Errno::ESRCH)?;
+    if let Some(page) = p.mm.borrow().shared_page_id(addr) {
+        return Ok((page, addr & 0xfff));
+    }
+    Ok((p.mm_id(), addr))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -57,7 +68,8 @@ pub fn futex(
     val3: u32,
 ) -> SysResult {
     let pid = k.pid_of(tid);
-    let mm = k.procs.get(&pid).ok_or(Errno::ESRCH)?.mm_id();
+    let (mm, key_addr) = key(k, pid, uaddr)?;
+    let (mm2, key_addr2) = key(k, pid, uaddr2)?;
     let cmd = op & FUTEX_CMD_MASK & !FUTEX_CLOCK_REALTIME;
     match cmd {
         FUTEX_WAIT | FUTEX_WAIT_BITSET => {
@@ -95,9 +107,9 @@ pub fn futex(
             } else {
                 None
             };
-            super::block(k, tid, Wait::Futex(mm, uaddr), deadline)
+            super::block(k, tid, Wait::Futex(mm, key_addr), deadline)
         }
-        FUTEX_WAKE | FUTEX_WAKE_BITSET => Ok(wake(k, mm, uaddr, val, val3) as u64),
+        FUTEX_WAKE | FUTEX_WAKE_BITSET => Ok(wake(k, mm, key_addr, val, val3) as u64),
         FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
             if cmd == FUTEX_CMP_REQUEUE {
                 let b = copy_in(k, pid, uaddr, 4)?;
@@ -105,8 +117,8 @@ pub fn futex(
                     return Err(Errno::EAGAIN.into());
                 }
             }
-            let woken = wake(k, mm, uaddr, val, u32::MAX);
-            let moved = requeue(k, mm, uaddr, uaddr2, timeout as u32);
+            let woken = wake(k, mm, key_addr, val, u32::MAX);
+            let moved = requeue(k, (mm, key_addr), (mm2, key_addr2), timeout as u32);
             Ok((woken + if cmd == FUTEX_CMP_REQUEUE { moved } else { 0 }) as u64)
         }
         FUTEX_WAKE_OP => {
@@ -130,7 +142,7 @@ pub fn futex(
                 _ => return Err(Errno::ENOSYS.into()),
             };
             super::copy_out(k, pid, uaddr2, &new.to_le_bytes())?;
-            let mut n = wake(k, mm, uaddr, val, u32::MAX);
+            let mut n = wake(k, mm, key_addr, val, u32::MAX);
             let (o, c) = (old as i32, cmparg as i32);
             let hit = match cmp {
                 0 => o == c,
@@ -142,7 +154,7 @@ pub fn futex(
                 _ => return Err(Errno::ENOSYS.into()),
             };
             if hit {
-                n += wake(k, mm, uaddr2, timeout as u32, u32::MAX);
+                n += wake(k, mm2, key_addr2, timeout as u32, u32::MAX);
             }
             Ok(n as u64)
         }

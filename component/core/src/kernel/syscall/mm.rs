@@ -10,6 +10,8 @@ const PROT_READ: u32 = 1;
 const PROT_WRITE: u32 = 2;
 const PROT_EXEC: u32 = 4;
 const MAP_SHARED: u32 = 0x01;
+/// Largest MAP_SHARED mapping whose pages are materialised (and so shared).
+const MAX_EAGER_SHARED: u64 = 64 << 20;
 const MAP_PRIVATE: u32 = 0x02;
 const MAP_FIXED: u32 = 0x10;
 const MAP_ANONYMOUS: u32 = 0x20;
@@ -137,6 +139,13 @@ pub fn mmap(
         if mm.write_force(start, &d).is_err() {
             return Err(Errno::ENOMEM.into());
         }
+    }
+    // MAP_SHARED memory is shared with forked children (semaphores and
+    // queues in shared memory: Python's multiprocessing). Writes do not
+    // reach a mapped file, and huge shared mappings stay private rather
+    // than be materialised up front.
+    if flags & MAP_SHARED != 0 && len <= MAX_EAGER_SHARED {
+        mm.share(start, len).map_err(mm_err)?;
     }
     mm.protect(start, len, prot_of(prot)).map_err(mm_err)?;
     Ok(start)

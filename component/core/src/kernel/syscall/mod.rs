@@ -6,10 +6,12 @@ pub mod fs;
 pub mod futex;
 pub mod mm;
 pub mod names;
+pub mod net;
 pub mod poll;
 pub mod proc;
 pub mod sig;
 pub mod time;
+pub mod timerfd;
 pub mod tty;
 
 use super::errno::Errno;
@@ -68,6 +70,8 @@ pub fn dispatch(k: &mut Kernel, tid: Pid) {
 fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
     use names::*;
     let pid = k.pid_of(tid);
+    // File times: what this call creates or writes is stamped with now.
+    k.vfs.set_clock(k.host.realtime_ns());
     match nr {
         // files
         GETCWD => fs::getcwd(k, pid, a[0], a[1]),
@@ -246,7 +250,38 @@ fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
         GETRANDOM => proc::getrandom(k, pid, a[0], a[1]),
         SCHED_YIELD => Ok(0),
         SCHED_GETAFFINITY => proc::sched_getaffinity(k, pid, a[1], a[2]),
+        // sockets (AF_UNIX)
+        SOCKET => net::socket(k, pid, a[0] as u32, a[1] as u32, a[2] as u32),
+        SOCKETPAIR => net::socketpair(k, pid, a[0] as u32, a[1] as u32, a[2] as u32, a[3]),
+        BIND => net::bind(k, pid, a[0] as i32, a[1], a[2] as u32),
+        LISTEN => net::listen(k, pid, a[0] as i32, a[1] as i32),
+        ACCEPT => net::accept4(k, pid, a[0] as i32, a[1], a[2], 0),
+        ACCEPT4 => net::accept4(k, pid, a[0] as i32, a[1], a[2], a[3] as u32),
+        CONNECT => net::connect(k, pid, a[0] as i32, a[1], a[2] as u32),
+        GETSOCKNAME => net::getsockname(k, pid, a[0] as i32, a[1], a[2]),
+        GETPEERNAME => net::getpeername(k, pid, a[0] as i32, a[1], a[2]),
+        SENDTO => net::sendto(
+            k,
+            pid,
+            a[0] as i32,
+            a[1],
+            a[2],
+            a[3] as u32,
+            a[4],
+            a[5] as u32,
+        ),
+        RECVFROM => net::recvfrom(k, pid, a[0] as i32, a[1], a[2], a[3] as u32, a[4], a[5]),
+        SENDMSG => net::sendmsg(k, pid, a[0] as i32, a[1], a[2] as u32),
+        RECVMSG => net::recvmsg(k, pid, a[0] as i32, a[1], a[2] as u32),
+        SHUTDOWN => net::shutdown(k, pid, a[0] as i32, a[1] as u32),
+        GETSOCKOPT => net::getsockopt(k, pid, a[0] as i32, a[1] as u32, a[2] as u32, a[3], a[4]),
+        SETSOCKOPT => net::setsockopt(k, pid, a[0] as i32, a[1] as u32),
         // time
+        TIMERFD_CREATE => timerfd::timerfd_create(k, pid, a[0] as u32, a[1] as u32),
+        TIMERFD_SETTIME => timerfd::timerfd_settime(k, pid, a[0] as i32, a[1] as u32, a[2], a[3]),
+        TIMERFD_GETTIME => timerfd::timerfd_gettime(k, pid, a[0] as i32, a[1]),
+        PIDFD_OPEN => proc::pidfd_open(k, pid, a[0] as i32, a[1] as u32),
+        PIDFD_SEND_SIGNAL => proc::pidfd_send_signal(k, pid, a[0] as i32, a[1], a[3] as u32),
         CLOCK_GETTIME => time::clock_gettime(k, pid, a[0] as u32, a[1]),
         CLOCK_GETRES => time::clock_getres(k, pid, a[1]),
         GETTIMEOFDAY => time::gettimeofday(k, pid, a[0]),

@@ -70,6 +70,19 @@ pub fn file_revents(k: &Kernel, f: &OpenFile, events: i16) -> i16 {
             }
         }
         FileKind::Node(_) => POLLIN | POLLOUT,
+        FileKind::Socket(s) => super::net::revents(s),
+        FileKind::TimerFd(t) => super::timerfd::revents(k, t),
+        // Readable once the process has exited (or is gone).
+        FileKind::PidFd(p) => {
+            if k.procs
+                .get(p)
+                .is_none_or(|p| p.state != crate::kernel::ProcState::Alive)
+            {
+                POLLIN
+            } else {
+                0
+            }
+        }
     };
     ready & (events | POLLERR | POLLHUP | POLLNVAL)
 }

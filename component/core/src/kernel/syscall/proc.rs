@@ -188,22 +188,34 @@ fn do_clone(k: &mut Kernel, tid: Pid, a: CloneArgs) -> SysResult {
     Ok(new_tid as u64)
 }
 
+/// Linux's limits on execve arguments: one string (MAX_ARG_STRLEN) and
+/// all of argv + envp (a quarter of the default 8 MiB stack limit).
+const MAX_ARG_STRLEN: usize = 32 * 4096;
+const MAX_ARG_TOTAL: usize = 2 << 20;
+
 fn read_string_array(k: &mut Kernel, pid: Pid, mut addr: u64) -> Result<Vec<Vec<u8>>, SysError> {
     let mut out = Vec::new();
     if addr == 0 {
         return Ok(out);
     }
+    let mut total = 0;
     loop {
         let b = copy_in(k, pid, addr, 8)?;
         let p = u64::from_le_bytes(b.try_into().unwrap_or_default());
         if p == 0 {
             return Ok(out);
         }
-        out.push(read_path(k, pid, p).map_err(|e| match e {
-            SysError::Errno(Errno::ENAMETOOLONG) => Errno::E2BIG.into(),
-            e => e,
-        })?);
-        if out.len() > 65536 {
+        let s = {
+            let proc = k.procs.get(&pid).ok_or(Errno::ESRCH)?;
+            let mut mm = proc.mm.borrow_mut();
+            mm.read_cstr(p, MAX_ARG_STRLEN).map_err(|_| Errno::EFAULT)?
+        };
+        if s.len() >= MAX_ARG_STRLEN {
+            return Err(Errno::E2BIG.into());
+        }
+        total += s.len() + 1 + 8;
+        out.push(s);
+        if total > MAX_ARG_TOTAL {
             return Err(Errno::E2BIG.into());
         }
         addr += 8;
@@ -634,4 +646,53 @@ pub fn prctl(k: &mut Kernel, pid: Pid, option: u64, arg2: u64) -> SysResult {
         }
         _ => Err(Errno::EINVAL.into()),
     }
+}
+
+/// pidfd_open: a descriptor that polls readable when `target` exits.
+pub fn pidfd_open(k: &mut Kernel, pid: Pid, target: i32, flags: u32) -> SysResult {
+    use crate::kernel::fd::{FileKind, OpenFile, O_NONBLOCK, O_RDWR};
+    if flags & !O_NONBLOCK != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    if !k
+        .procs
+        .get(&target)
+        .is_some_and(|p| p.pid == target && p.state == ProcState::Alive)
+    {
+        return Err(Errno::ESRCH.into());
+    }
+    let file = OpenFile::new(
+        FileKind::PidFd(target),
+        O_RDWR | flags,
+        b"anon_inode:[pidfd]".to_vec(),
+    );
+    let p = k.procs.get(&pid).ok_or(Errno::ESRCH)?;
+    // Linux always sets close-on-exec on a pidfd.
+    Ok(p.fds.borrow_mut().insert(file, true)? as u64)
+}
+
+/// pidfd_send_signal without siginfo: kill(2) on the descriptor's process.
+pub fn pidfd_send_signal(k: &mut Kernel, pid: Pid, fd: i32, sig: u64, flags: u32) -> SysResult {
+    use crate::kernel::fd::FileKind;
+    if flags != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    let file = k
+        .procs
+        .get(&pid)
+        .ok_or(Errno::ESRCH)?
+        .fds
+        .borrow()
+        .file(fd)?;
+    let target = match file.borrow().kind {
+        FileKind::PidFd(t) => t,
+        _ => return Err(Errno::EBADF.into()),
+    };
+    if k.procs
+        .get(&target)
+        .is_none_or(|p| p.state != ProcState::Alive)
+    {
+        return Err(Errno::ESRCH.into());
+    }
+    super::sig::kill(k, pid, target, sig)
 }

@@ -9,14 +9,14 @@ const CLOCK_REALTIME_COARSE: u32 = 5;
 const CLOCK_REALTIME_ALARM: u32 = 8;
 const TIMER_ABSTIME: u32 = 1;
 
-fn timespec(ns: u64) -> [u8; 16] {
+pub fn timespec(ns: u64) -> [u8; 16] {
     let mut b = [0u8; 16];
     b[..8].copy_from_slice(&((ns / 1_000_000_000) as i64).to_le_bytes());
     b[8..].copy_from_slice(&((ns % 1_000_000_000) as i64).to_le_bytes());
     b
 }
 
-fn clock_ns(k: &Kernel, clock: u32) -> Result<u64, SysError> {
+pub fn clock_ns(k: &Kernel, clock: u32) -> Result<u64, SysError> {
     match clock {
         CLOCK_REALTIME | CLOCK_REALTIME_COARSE | CLOCK_REALTIME_ALARM => Ok(k.host.realtime_ns()),
         1..=7 | 9 => Ok(k.host.monotonic_ns()),
