@@ -61,7 +61,7 @@ bench: build
 debian-rootfs:
     cargo run --release -q -p friscy-tests --bin build-debian-rootfs -- base python extras
 
-# Real Debian software (busybox, dash, coreutils, bash, python3, perl, git, sqlite3, lua) vs the oracle.
+# Real Debian software (busybox, dash, coreutils, bash, python3, perl, git, sqlite3, lua) vs the oracle (also part of `test`).
 test-real: fixtures
     cargo build --release -q -p friscy-core --example run
     cargo test --release -p friscy-tests --features real-software --test real_software -- --test-threads=2
@@ -83,4 +83,5 @@ test: build fixtures
     cargo clippy --target {{wasm_target}} -p friscy-component -p friscy-rootfs-file -p friscy-terminal -- -D warnings
     cargo build --release -q -p friscy-core --example run
     cargo test --release --workspace --no-fail-fast
+    cargo test --release -p friscy-tests --features real-software --test real_software -- --test-threads=2
     cd host-browser && npm test

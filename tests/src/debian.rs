@@ -1516,6 +1516,11 @@ fn hide_untranslated_syscalls(cmd: &mut Command) {
                     len: filter.len() as u16,
                     filter: filter.as_ptr() as *mut libc::sock_filter,
                 };
+                // A guest starts with default dispositions under friscy; the
+                // oracle would inherit SIGINT/SIGQUIT ignored when the tests
+                // run as a background job of a non-interactive shell.
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+                libc::signal(libc::SIGQUIT, libc::SIG_DFL);
                 if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
                     || libc::prctl(
                         libc::PR_SET_SECCOMP,
