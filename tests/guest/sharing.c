@@ -1,7 +1,7 @@
 /* Memory and files shared between processes, one scenario per argv[1]:
  * MAP_SHARED memory across fork (with a process-shared semaphore), files
  * that stay usable after unlink, O_TMPFILE, /dev/fd/N reopening a pipe,
- * nanosecond file times. */
+ * nanosecond file times, sendfile into a pipe that fills up. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -146,6 +147,59 @@ static int file_times(void) {
     return 0;
 }
 
+/* sendfile of 1 MiB into a pipe whose reader is slow: the pipe fills, the
+ * call blocks or copies part, and no byte may be lost or repeated; once
+ * through the file offset and once through an offset pointer. */
+static int sendfile_pipe(void) {
+    const char *path = "/tmp/friscy-sendfile";
+    const size_t size = 1 << 20;
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) { perror("open"); return 1; }
+    unsigned char *buf = malloc(size);
+    for (size_t i = 0; i < size; i++) buf[i] = (unsigned char)(i * 7 + i / 4096);
+    if (write(fd, buf, size) != (ssize_t)size) { perror("write"); return 1; }
+    for (int pass = 0; pass < 2; pass++) {
+        int p[2];
+        if (pipe(p)) { perror("pipe"); return 1; }
+        pid_t child = fork();
+        if (child == 0) {
+            close(p[1]);
+            struct timespec slow = {0, 20 * 1000 * 1000};
+            nanosleep(&slow, NULL);
+            unsigned long sum = 0, n = 0, bad = 0;
+            unsigned char chunk[3000];
+            ssize_t r;
+            while ((r = read(p[0], chunk, sizeof chunk)) > 0) {
+                for (ssize_t i = 0; i < r; i++, n++) {
+                    if (n < size && chunk[i] != buf[n]) bad++;
+                    sum = sum * 31 + chunk[i];
+                }
+            }
+            printf("pass %d: reader got %lu bytes, %lu wrong, sum %lx\n", pass, n, bad, sum);
+            _exit(0);
+        }
+        close(p[0]);
+        off_t off = 0;
+        size_t total = 0;
+        lseek(fd, 0, SEEK_SET);
+        while (total < size) {
+            ssize_t w = pass == 0 ? sendfile(p[1], fd, NULL, size - total)
+                                  : sendfile(p[1], fd, &off, size - total);
+            if (w <= 0) { printf("sendfile returned %zd (%s)\n", w, strerror(errno)); break; }
+            total += w;
+        }
+        printf("pass %d: sent %zu bytes; offset now %ld\n", pass, total,
+               pass == 0 ? (long)lseek(fd, 0, SEEK_CUR) : (long)off);
+        close(p[1]);
+        int st;
+        waitpid(child, &st, 0);
+    }
+    close(fd);
+    unlink(path);
+    free(buf);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     const char *what = argc > 1 ? argv[1] : "";
@@ -157,6 +211,8 @@ int main(int argc, char **argv) {
         return devfd();
     if (!strcmp(what, "times"))
         return file_times();
-    fprintf(stderr, "usage: sharing mapshared|unlinked|devfd|times\n");
+    if (!strcmp(what, "sendfile"))
+        return sendfile_pipe();
+    fprintf(stderr, "usage: sharing mapshared|unlinked|devfd|times|sendfile\n");
     return 2;
 }

@@ -203,6 +203,7 @@ fn bases() -> Vec<Base> {
         base("unlinked_open_files", "sharing", &["unlinked"]),
         base("dev_fd_reopen", "sharing", &["devfd"]),
         base("file_times_ns", "sharing", &["times"]),
+        base("sendfile_full_pipe", "sharing", &["sendfile"]),
     ]
 }
 

@@ -1372,7 +1372,9 @@ pub fn mknodat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, mode: u32) -> Sy
     Ok(0)
 }
 
-/// sendfile/copy_file_range: copy through a kernel buffer.
+/// sendfile/copy_file_range: copy through a kernel buffer. What the output
+/// does not take (a full pipe blocks or takes part) is given back to the
+/// input, so a restarted call copies it again instead of losing it.
 pub fn sendfile(
     k: &mut Kernel,
     pid: Pid,
@@ -1384,19 +1386,29 @@ pub fn sendfile(
     let inf = proc_mut(k, pid)?.fds.borrow().file(in_fd)?;
     let outf = proc_mut(k, pid)?.fds.borrow().file(out_fd)?;
     let n = count.min(IO_CHUNK) as usize;
-    let data = if offp != 0 {
+    let at = if offp != 0 {
         let b = copy_in(k, pid, offp, 8)?;
-        let off = u64::from_le_bytes(b.try_into().unwrap_or_default());
-        let d = read_file(k, &inf, n, Some(off))?;
-        copy_out(k, pid, offp, &(off + d.len() as u64).to_le_bytes())?;
-        d
+        Some(u64::from_le_bytes(b.try_into().unwrap_or_default()))
     } else {
-        read_file(k, &inf, n, None)?
+        None
     };
+    let data = read_file(k, &inf, n, at)?;
     if data.is_empty() {
         return Ok(0);
     }
-    write_file(k, pid, &outf, &data, None)
+    let written = write_file(k, pid, &outf, &data, None);
+    let taken = *written.as_ref().unwrap_or(&0);
+    match at {
+        Some(off) if taken > 0 => copy_out(k, pid, offp, &(off + taken).to_le_bytes())?,
+        Some(_) => {}
+        None => {
+            let mut f = inf.borrow_mut();
+            if matches!(f.kind, FileKind::Node(_)) {
+                f.offset -= data.len() as u64 - taken;
+            }
+        }
+    }
+    written
 }
 
 /// Extended attributes: the overlay stores none.
