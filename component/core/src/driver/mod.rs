@@ -266,6 +266,7 @@ impl Machine {
         proc.brk = image.brk;
         proc.exe = image.exe;
         proc.cmdline = image.cmdline;
+        proc.comm = image.comm;
         kernel
             .tasks
             .insert(pid, crate::kernel::Task::new(pid, pid, image.cpu));

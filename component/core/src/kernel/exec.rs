@@ -106,6 +106,16 @@ pub struct Image {
     pub brk: u64,
     pub exe: Vec<u8>,
     pub cmdline: Vec<u8>,
+    /// The task name (`/proc/PID/comm`): as Linux, the last component of the
+    /// path given to execve (a script's own name, not its interpreter's).
+    pub comm: Vec<u8>,
+}
+
+/// The task name Linux derives from a path: its last component, at most 15
+/// bytes.
+pub fn comm_of(path: &[u8]) -> Vec<u8> {
+    let base = path.rsplit(|&c| c == b'/').next().unwrap_or(b"");
+    base[..base.len().min(15)].to_vec()
 }
 
 /// Load `path` with `argv`/`envp` into a new address space.
@@ -121,6 +131,7 @@ pub fn load_program(
         .get(&pid)
         .map(|p| p.fs.borrow().cwd)
         .unwrap_or(crate::vfs::ROOT_INO);
+    let comm = comm_of(path);
     let mut path = path.to_vec();
     let mut bytes = read_executable(k, cwd, &path)?;
     // `#!interpreter [one-arg]`, nested at most a few levels as Linux does.
@@ -216,5 +227,6 @@ pub fn load_program(
         brk,
         exe: abs,
         cmdline,
+        comm,
     })
 }

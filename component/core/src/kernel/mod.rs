@@ -157,6 +157,7 @@ impl Kernel {
                 brk_start: 0,
                 brk: 0,
                 exe: Vec::new(),
+                comm: Vec::new(),
                 cmdline: Vec::new(),
                 uid: 0,
                 gid: 0,

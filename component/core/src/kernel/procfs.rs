@@ -150,15 +150,7 @@ fn process_dir(k: &mut Kernel, proc_dir: Ino, pid: Pid) -> KResult<()> {
             .collect::<String>()
             .into_bytes();
     let threads = k.tasks.values().filter(|t| t.pid == pid).count();
-    let comm: Vec<u8> = exe
-        .rsplit(|&c| c == b'/')
-        .next()
-        .unwrap_or(b"")
-        .iter()
-        .take(15)
-        .copied()
-        .collect();
-    let comm_s = String::from_utf8_lossy(&comm).into_owned();
+    let comm_s = String::from_utf8_lossy(&p.comm).into_owned();
     let cwd_path = k.vfs.path_of(cwd).unwrap_or_else(|_| b"/".to_vec());
     let name = pid.to_string();
     let dir = match k.vfs.entries(proc_dir)?.get(name.as_bytes()) {

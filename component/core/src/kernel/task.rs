@@ -157,6 +157,8 @@ pub struct Process {
     pub brk: u64,
     /// Absolute path of the executable (for /proc/self/exe).
     pub exe: Vec<u8>,
+    /// The task name (`/proc/PID/comm`, `PR_SET_NAME`), at most 15 bytes.
+    pub comm: Vec<u8>,
     /// argv as NUL-terminated strings (for /proc/PID/cmdline).
     pub cmdline: Vec<u8>,
     pub uid: u32,

@@ -146,6 +146,7 @@ fn do_clone(k: &mut Kernel, tid: Pid, a: CloneArgs) -> SysResult {
             brk_start: parent.brk_start,
             brk: parent.brk,
             exe: parent.exe.clone(),
+            comm: parent.comm.clone(),
             cmdline: parent.cmdline.clone(),
             uid: parent.uid,
             gid: parent.gid,
@@ -249,6 +250,7 @@ pub fn execve(k: &mut Kernel, tid: Pid, path: u64, argv: u64, envp: u64) -> SysR
     p.brk = image.brk;
     p.exe = image.exe;
     p.cmdline = image.cmdline;
+    p.comm = image.comm;
     p.did_exec = true;
     // Unshare what exec unshares, then apply close-on-exec.
     let fds = p.fds.borrow().clone();
@@ -629,17 +631,20 @@ pub fn prctl(k: &mut Kernel, pid: Pid, option: u64, arg2: u64) -> SysResult {
         PR_GET_DUMPABLE => Ok(1),
         PR_GET_NO_NEW_PRIVS => Ok(0),
         PR_CAPBSET_READ => Ok(1),
-        PR_SET_NAME => Ok(0),
+        PR_SET_NAME => {
+            let raw = copy_in(k, pid, arg2, 16)?;
+            let len = raw.iter().position(|&c| c == 0).unwrap_or(16).min(15);
+            if let Some(p) = k.procs.get_mut(&pid) {
+                p.comm = raw[..len].to_vec();
+            }
+            Ok(0)
+        }
         PR_GET_NAME => {
-            let exe = k.procs.get(&pid).map(|p| p.exe.clone()).unwrap_or_default();
-            let mut name: Vec<u8> = exe
-                .rsplit(|&c| c == b'/')
-                .next()
-                .unwrap_or(b"")
-                .iter()
-                .take(15)
-                .copied()
-                .collect();
+            let mut name = k
+                .procs
+                .get(&pid)
+                .map(|p| p.comm.clone())
+                .unwrap_or_default();
             name.resize(16, 0);
             copy_out(k, pid, arg2, &name)?;
             Ok(0)
