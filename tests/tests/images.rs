@@ -210,7 +210,7 @@ fn build_images() -> Images {
         "riscv64",
         "--os",
         "linux",
-        "--config.entrypoint",
+        "--config.cmd",
         "/musl/hello",
         "--config.cmd",
         "from-image",
@@ -325,7 +325,7 @@ fn check_image(label: &str, run: &dyn Fn(&[&str]) -> Output) {
     let entry = ok(&run(&[]));
     assert!(
         entry.contains("argv[0]=[/musl/hello]") && entry.contains("argv[1]=[from-image]"),
-        "{label}: the entrypoint did not run with the image's Cmd:\n{entry}"
+        "{label}: the image's Cmd did not run:\n{entry}"
     );
     assert!(
         entry.contains("env: [FRISCY_TEST_IMG=1]"),
@@ -437,6 +437,12 @@ fn run_overrides_apply_as_docker_run() {
         &["--entrypoint", "/musl/cat", input, "--", "/etc/os-release"],
     ));
     assert_eq!(ep.as_bytes(), OS_RELEASE);
+    // --entrypoint drops the image's Cmd, as docker does.
+    let bare = ok(&friscy_run(
+        cache.path(),
+        &["--entrypoint", "/musl/hello", input],
+    ));
+    assert!(bare.contains("argc=1"), "{bare}");
 }
 
 fn check_web_bundle(web: &Path) {
@@ -472,8 +478,8 @@ fn check_web_bundle(web: &Path) {
     assert_eq!(m["imageSize"], image.len());
     assert_eq!(m["platform"], "linux/riscv64");
     let c = &m["config"];
-    assert_eq!(c["Entrypoint"], serde_json::json!(["/musl/hello"]));
-    assert_eq!(c["Cmd"], serde_json::json!(["from-image"]));
+    assert_eq!(c["Entrypoint"], serde_json::json!([]));
+    assert_eq!(c["Cmd"], serde_json::json!(["/musl/hello", "from-image"]));
     assert_eq!(c["WorkingDir"], "/data");
     assert!(
         c["Env"]
