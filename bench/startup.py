@@ -4,11 +4,11 @@
 small: /bin/true, the dynamic loader and libc from build/debian/base (~1.6 MB)
 large: build/debian/python (python3 + its stdlib, > 50 MB)
 
-Each image is measured in two forms:
-  tar      the plain rootfs tar, which the emulator indexes in place
-  tar.gz   a gzip-compressed rootfs tar: converted once into a runtime image
-           and cached (~/.cache/friscy/images; here bench/out/startup-cache),
-           so the timed runs read the cached image's index
+Each image is measured in two forms, a plain rootfs tar and a gzip-compressed
+one. `friscy run` converts either once into a runtime image and caches it
+(~/.cache/friscy/images; here bench/out/startup-cache), so the timed runs
+read the cached image's index; the warm-up run's time ("first run") includes
+the conversion.
 
 The wall time of --reps runs (default 10, interleaved, after a warm-up run
 that also compiles the emulator into the cache) is reported as the median in
@@ -128,8 +128,8 @@ def main() -> int:
         "# friscy start-up: `friscy run IMAGE -- /bin/true`",
         "",
         "Written by `python3 bench/startup.py` (see its docstring). Median wall time of",
-        f"{args.reps} runs each, after a warm-up run (the first run of a `tar.gz` converts the",
-        "image into the cache; its time is the \"first run\" column).",
+        f"{args.reps} runs each, after a warm-up run (the first run of an image converts it",
+        "into the cache; its time is the \"first run\" column).",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}.",
         "",

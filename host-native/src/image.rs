@@ -1,9 +1,9 @@
 //! `friscy run IMAGE`: every image input (a `docker save` archive, an OCI
 //! layout directory or tar, a rootfs tar or directory, a registry reference)
-//! becomes what the emulator reads. Rootfs tars and runtime images are read
-//! as they are; anything else is converted once into a runtime image, kept
-//! in the cache (`~/.cache/friscy/images/`) for local files, so the next
-//! start reads only the index.
+//! becomes what the emulator reads. Runtime images are read as they are;
+//! anything else is converted into a runtime image, kept in the cache
+//! (`~/.cache/friscy/images/`, the newest `CACHE_KEEP`) for local files, so
+//! the next start reads only the index, whatever the image's size.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use friscy_image::progress::Bars;
 use friscy_image::{
-    load_image, probe_path, write_runtime_image, ChunkCodec, FileKind, LoadOptions, Platform,
+    format::is_runtime_image, load_image, write_runtime_image, ChunkCodec, LoadOptions, Platform,
     RegistryOptions, WriteOptions,
 };
 use sha2::Digest as _;
@@ -20,6 +20,8 @@ use crate::providers::ImageFile;
 
 /// Bumped when the conversion changes, so old cache entries are not reused.
 const CACHE_VERSION: u32 = 1;
+/// Converted images kept in the cache; older ones are removed.
+const CACHE_KEEP: usize = 16;
 
 /// Open `input` for the emulator, for `platform` (default linux/riscv64).
 pub fn open(input: &str, platform: Option<&str>) -> Result<ImageFile> {
@@ -31,9 +33,12 @@ pub fn open(input: &str, platform: Option<&str>) -> Result<ImageFile> {
     let cache = crate::engine::cache_dir();
     let mut cached: Option<PathBuf> = None;
     if path.is_file() {
-        match probe_path(path).with_context(|| format!("cannot load the image {input}"))? {
-            FileKind::RuntimeImage | FileKind::PlainRootfsTar => return ImageFile::open(path),
-            FileKind::Other => {}
+        let mut magic = Vec::with_capacity(8);
+        if let Ok(f) = std::fs::File::open(path) {
+            let _ = std::io::Read::read_to_end(&mut std::io::Read::take(f, 8), &mut magic);
+        }
+        if is_runtime_image(&magic) {
+            return ImageFile::open(path);
         }
         if let Some(dir) = &cache {
             if let Some(key) = cache_key(path, platform.as_ref()) {
@@ -99,5 +104,26 @@ fn store(file: &Path, bytes: &[u8]) {
     let tmp = file.with_extension(format!("{}.tmp", std::process::id()));
     if std::fs::write(&tmp, bytes).is_err() || std::fs::rename(&tmp, file).is_err() {
         let _ = std::fs::remove_file(&tmp);
+        return;
+    }
+    prune(dir);
+}
+
+/// Keep the newest `CACHE_KEEP` converted images.
+fn prune(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut images: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".fimg"))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    if images.len() <= CACHE_KEEP {
+        return;
+    }
+    images.sort();
+    for (_, old) in &images[..images.len() - CACHE_KEEP] {
+        let _ = std::fs::remove_file(old);
     }
 }
