@@ -12,7 +12,8 @@ the conversion.
 
 The wall time of --reps runs (default 10, interleaved, after a warm-up run
 that also compiles the emulator into the cache) is reported as the median in
-bench/STARTUP.md. The check: large within 1.5x of small, per form. This is a
+bench/STARTUP.md. The check: large within 1.5x of small, per form, on the
+fastest run of each (medians are reported too). This is a
 measurement, not a test: exit status 1 only when the check fails.
 
 Needs `just build` and `just debian-rootfs`.
@@ -144,13 +145,19 @@ def main() -> int:
             lines.append(
                 f"| {name} | {form} | {size(OUT / f'{name}.{form}')} | {ms(statistics.median(t))} | {ms(min(t))} | {ms(cold[(name, form)])} |"
             )
-        ratio = statistics.median(times[("large", form)]) / statistics.median(times[("small", form)])
-        ratios.append((form, ratio))
+        med = statistics.median(times[("large", form)]) / statistics.median(times[("small", form)])
+        ratio = min(times[("large", form)]) / min(times[("small", form)])
+        ratios.append((form, ratio, med))
         ok &= ratio <= LIMIT
     lines.append("")
-    for form, ratio in ratios:
+    lines.append(
+        "The check uses the fastest run of each (the least disturbed by other load on a shared"
+    )
+    lines.append("machine); the ratio of medians is shown too.")
+    lines.append("")
+    for form, ratio, med in ratios:
         verdict = "ok" if ratio <= LIMIT else f"over the {LIMIT}x limit"
-        lines.append(f"- {form}: large/small = {ratio:.2f} ({verdict})")
+        lines.append(f"- {form}: large/small = {ratio:.2f} by min ({verdict}), {med:.2f} by median")
     lines.append("")
     text = "\n".join(lines)
     Path(args.report).write_text(text)
