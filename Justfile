@@ -40,9 +40,10 @@ build:
     cp target/{{wasm_target}}/release/friscy_component.wasm dist/emulator.wasm
     cp target/{{wasm_target}}/release/friscy_rootfs_file.wasm dist/rootfs-file.wasm
     cp target/{{wasm_target}}/release/friscy_terminal.wasm dist/terminal.wasm
+    # The web page first: friscy-pack embeds host-browser/dist/ for OUT/web/.
+    (cd host-browser && npm run build --silent)
     cargo build --release -p friscy -p friscy-pack
     target/release/friscy-pack compose-dist --emulator dist/emulator.wasm --rootfs dist/rootfs-file.wasm --terminal dist/terminal.wasm -o dist/friscy.wasm
-    (cd host-browser && npm run build --silent)
 
 # Compile the guest test programs and pack the test rootfs (build/fixtures/).
 fixtures:
@@ -56,6 +57,10 @@ fuzz-isa N="50" SEED="1" *ARGS:
 bench: build
     cargo build --release -q -p friscy-core --example run
     python3 bench/run.py
+
+# Start-up time of `friscy run IMAGE -- /bin/true`, small vs large image (bench/STARTUP.md).
+bench-startup: build
+    python3 bench/startup.py
 
 # Build the Debian riscv64 images (base, python, extras) into build/debian/.
 debian-rootfs:

@@ -1,7 +1,8 @@
 // The page: an xterm.js terminal wired to a Worker that runs the emulator.
 //
 // Query parameters:
-//   image=URL     the rootfs image (default: rootfs.tar next to this page)
+//   image=URL     the rootfs image (default: the image manifest.json names, as in a
+//                 `friscy-pack` bundle, else rootfs.tar next to this page)
 //   cmd=PATH      the program to run (default: the image's entrypoint)
 //   arg=A         its arguments, repeatable, in order
 //   env=K=V       environment additions, repeatable
@@ -17,7 +18,11 @@ import { FitAddon } from './vendor/xterm/addon-fit.mjs';
 const OUTPUT_KEEP = 16 << 20;
 
 const params = new URLSearchParams(location.search);
-const imageUrl = new URL(params.get('image') || 'rootfs.tar', location.href).href;
+// A friscy-pack bundle (OUT/web/) has manifest.json: the image file, its name and config.
+const manifest = await fetch(new URL('manifest.json', location.href))
+  .then((res) => (res.ok ? res.json() : null))
+  .catch(() => null);
+const imageUrl = new URL(params.get('image') || manifest?.image || 'rootfs.tar', location.href).href;
 const cmd = params.get('cmd');
 const args = cmd ? [cmd, ...params.getAll('arg')] : [];
 const env = params.getAll('env').map((kv) => {
@@ -26,7 +31,9 @@ const env = params.getAll('env').map((kv) => {
 });
 
 const statusEl = document.getElementById('status');
-document.getElementById('command').textContent = args.length ? args.join(' ') : '(image entrypoint)';
+const imageCommand = manifest ? [...(manifest.config?.Entrypoint ?? []), ...(manifest.config?.Cmd ?? [])].join(' ') : '';
+document.getElementById('command').textContent = args.length ? args.join(' ') : imageCommand || '(image entrypoint)';
+if (manifest?.name) document.title = `${manifest.name} · friscy`;
 
 const term = new Terminal({
   cursorBlink: true,
@@ -49,6 +56,7 @@ const state = {
   error: null,
   args,
   imageUrl,
+  manifest,
   /** Output chunks as received, {fd, data: Uint8Array}, up to OUTPUT_KEEP bytes. */
   output: [],
   outputBytes: 0,

@@ -71,7 +71,7 @@ fn engine() -> Result<Engine> {
 }
 
 /// `$XDG_CACHE_HOME/friscy` or `~/.cache/friscy`.
-fn cache_dir() -> Option<PathBuf> {
+pub(crate) fn cache_dir() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)

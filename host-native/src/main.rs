@@ -1,14 +1,14 @@
 //! `friscy`: the native runner. `friscy run IMAGE [-e K=V]... [-- CMD ARGS...]`
-//! runs the embedded emulator component (`dist/emulator.wasm`) on wasmtime
+//! loads IMAGE (any input `image.rs` takes), runs the embedded emulator component (`dist/emulator.wasm`) on wasmtime
 //! with WASI from wasmtime-wasi, the image and terminal control provided
 //! natively, and exits with the guest's exit status.
 
 mod engine;
+mod image;
 mod providers;
 mod tty;
 
 use std::ffi::OsString;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -59,9 +59,15 @@ struct RunArgs {
     #[arg(long, value_name = "PROG")]
     entrypoint: Option<String>,
 
-    /// The image: a rootfs tar or a friscy runtime image.
+    /// The platform to pick from a multi-platform image (`OS/ARCH[/VARIANT]`).
+    #[arg(long, value_name = "PLATFORM", default_value = "linux/riscv64")]
+    platform: String,
+
+    /// The image: a `docker save` archive, an OCI layout (directory or tar), a
+    /// rootfs tar or directory, a friscy runtime image, or a registry reference
+    /// (`alpine`, `127.0.0.1:5000/app:tag`).
     #[arg(value_name = "IMAGE")]
-    image: PathBuf,
+    image: String,
 
     /// The command to run and its arguments (default: the image's entrypoint).
     #[arg(
@@ -76,7 +82,7 @@ struct RunArgs {
 fn component_args(run: &RunArgs) -> Result<Vec<String>> {
     let mut args = vec!["friscy".to_string()];
     // Names the image in the emulator's error messages (the host provides it).
-    args.extend(["--image".to_string(), run.image.display().to_string()]);
+    args.extend(["--image".to_string(), run.image.clone()]);
     for setting in &run.env {
         match setting.split_once('=') {
             Some(("", _)) => {
@@ -112,7 +118,7 @@ fn component_args(run: &RunArgs) -> Result<Vec<String>> {
 }
 
 fn run(run: RunArgs) -> Result<u8> {
-    let image = providers::ImageFile::open(&run.image)?;
+    let image = image::open(&run.image, Some(&run.platform))?;
     let args = component_args(&run)?;
     let tty = run.tty && tty::host_is_terminal();
     if run.tty && !tty {

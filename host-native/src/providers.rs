@@ -10,15 +10,23 @@ use anyhow::{bail, Context, Result};
 use crate::engine::friscy::emulator::{rootfs, terminal_control};
 use crate::engine::State;
 
+/// The image bytes behind `rootfs::read`: a file used as it is (a rootfs tar
+/// or a runtime image), or a runtime image converted into memory.
+enum Backing {
+    File(File),
+    Memory(Vec<u8>),
+}
+
 /// The image, opened (and checked) before the component starts.
 pub struct ImageFile {
     path: PathBuf,
-    file: File,
+    backing: Backing,
     size: u64,
     format: rootfs::ImageFormat,
 }
 
 impl ImageFile {
+    /// A file the emulator reads directly: a rootfs tar or a runtime image.
     pub fn open(path: &Path) -> Result<ImageFile> {
         let meta = std::fs::metadata(path)
             .with_context(|| format!("cannot open the image {}", path.display()))?;
@@ -37,10 +45,26 @@ impl ImageFile {
         };
         Ok(ImageFile {
             path: path.to_path_buf(),
-            file,
+            backing: Backing::File(file),
             size: meta.len(),
             format,
         })
+    }
+
+    /// Name the image `name` in errors (a cached conversion of `name`).
+    pub fn named(mut self, name: &str) -> ImageFile {
+        self.path = PathBuf::from(name);
+        self
+    }
+
+    /// A runtime image held in memory; `name` labels it in errors.
+    pub fn runtime_image(name: &str, bytes: Vec<u8>) -> ImageFile {
+        ImageFile {
+            path: PathBuf::from(name),
+            size: bytes.len() as u64,
+            backing: Backing::Memory(bytes),
+            format: rootfs::ImageFormat::Friscy,
+        }
     }
 }
 
@@ -59,10 +83,17 @@ impl rootfs::Host for State {
             return Ok(Vec::new());
         }
         let want = u64::from(len).min(image.size - offset) as usize;
+        let file = match &image.backing {
+            Backing::Memory(bytes) => {
+                let start = offset as usize;
+                return Ok(bytes[start..start + want].to_vec());
+            }
+            Backing::File(file) => file,
+        };
         let mut buf = vec![0u8; want];
         let mut done = 0;
         while done < want {
-            match image.file.read_at(&mut buf[done..], offset + done as u64) {
+            match file.read_at(&mut buf[done..], offset + done as u64) {
                 Ok(0) => break,
                 Ok(n) => done += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}

@@ -1,13 +1,19 @@
-//! friscy's packer: turns a container image into a self-contained
-//! `app.wasm` (the emulator composed with a provider that embeds the image,
-//! plus the default terminal provider), and composes `dist/friscy.wasm`.
+//! friscy's packer: turns a container image (any input `friscy_image`
+//! loads) into a self-contained `app.wasm` (the emulator composed with a
+//! provider that embeds the image in the runtime format, plus the default
+//! terminal provider) and a static web bundle (`web/`), and composes
+//! `dist/friscy.wasm`.
 
-use std::fs::File;
-use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
+
+use friscy_image::{
+    format, load_image, probe_path, FileKind, ImageInput, LoadOptions, Platform, Progress,
+    RegistryOptions, RunConfig, WriteOptions,
+};
 
 pub mod compose;
 pub mod embed;
+pub mod web;
 
 pub use compose::{component_imports, compose};
 pub use embed::{rootfs_provider, ImageFormat};
@@ -17,12 +23,10 @@ pub use embed::{rootfs_provider, ImageFormat};
 pub enum PackError {
     #[error("{0}: {1}")]
     Io(String, std::io::Error),
-    #[error("{0}: is a directory; give a rootfs tar (e.g. `tar -C DIR -cf rootfs.tar .`)")]
-    IsDirectory(PathBuf),
-    #[error(
-        "{0}: not a rootfs tar or a friscy runtime image (friscy-pack takes one of those for now)"
-    )]
-    NotTar(PathBuf),
+    #[error(transparent)]
+    Image(#[from] friscy_image::ImageError),
+    #[error("friscy-pack was built without the web page (host-browser/dist); build it with `just build`")]
+    NoWebAssets,
     #[error("the image is {0} bytes; an embedded image can be at most 4 GiB - 1")]
     ImageTooLarge(u64),
     #[error("the image config JSON is larger than 4 GiB")]
@@ -63,51 +67,18 @@ mod dist {
 
 pub use dist::{EMULATOR, TERMINAL};
 
-/// The first bytes of a friscy runtime image (`friscy_image::format::MAGIC`).
-const RUNTIME_IMAGE_MAGIC: &[u8; 8] = b"FRISCYIM";
-
-/// Does this look like a tar archive? (a valid first header checksum)
-fn looks_like_tar(header: &[u8]) -> bool {
-    if header.len() < 512 {
-        return false;
-    }
-    let text = std::str::from_utf8(&header[148..156]).unwrap_or("");
-    let Ok(stored) = u32::from_str_radix(text.trim_matches([' ', '\0']), 8) else {
-        return false;
-    };
-    let field = 148..156;
-    let unsigned: u32 = header[..512]
-        .iter()
-        .enumerate()
-        .map(|(i, &b)| {
-            if field.contains(&i) {
-                u32::from(b' ')
-            } else {
-                u32::from(b)
-            }
-        })
-        .sum();
-    // Some old tars summed signed bytes.
-    let signed: i64 = header[..512]
-        .iter()
-        .enumerate()
-        .map(|(i, &b)| {
-            if field.contains(&i) {
-                i64::from(b' ')
-            } else {
-                i64::from(b as i8)
-            }
-        })
-        .sum();
-    unsigned == stored || signed == i64::from(stored)
-}
-
 /// What to pack.
 pub struct PackOptions<'a> {
     /// The emulator component (default: the embedded `dist/emulator.wasm`).
     pub emulator: &'a [u8],
     /// The terminal provider (default: the embedded `dist/terminal.wasm`).
     pub terminal: &'a [u8],
+    /// The platform to pick (default linux/riscv64).
+    pub platform: Option<Platform>,
+    /// The image's name in the bundle (default: from the input).
+    pub name: Option<String>,
+    /// How to pull registry references.
+    pub registry: RegistryOptions,
 }
 
 impl Default for PackOptions<'_> {
@@ -115,31 +86,122 @@ impl Default for PackOptions<'_> {
         PackOptions {
             emulator: EMULATOR,
             terminal: TERMINAL,
+            platform: None,
+            name: None,
+            registry: RegistryOptions::default(),
         }
     }
 }
 
-/// Build `app.wasm` bytes from a rootfs tar or a friscy runtime image file: the emulator composed with
-/// a provider embedding the image, and the terminal provider.
-pub fn pack_app(image: &Path, opts: &PackOptions) -> Result<Vec<u8>, PackError> {
-    let io = |e| PackError::Io(image.display().to_string(), e);
-    let meta = std::fs::metadata(image).map_err(io)?;
-    if meta.is_dir() {
-        return Err(PackError::IsDirectory(image.to_path_buf()));
-    }
-    let mut file = BufReader::with_capacity(1 << 20, File::open(image).map_err(io)?);
-    let mut header = Vec::with_capacity(512);
-    (&mut file).take(512).read_to_end(&mut header).map_err(io)?;
-    let format = if header.starts_with(RUNTIME_IMAGE_MAGIC) {
-        ImageFormat::Friscy
-    } else if looks_like_tar(&header) {
-        ImageFormat::Tar
-    } else {
-        return Err(PackError::NotTar(image.to_path_buf()));
+/// An image in friscy's runtime format, with what the web manifest shows.
+pub struct RuntimeImage {
+    /// The `FRISCYIM` bytes.
+    pub bytes: Vec<u8>,
+    pub name: String,
+    /// Entrypoint, Cmd, Env, WorkingDir, User of the image config.
+    pub config: RunConfig,
+    /// The platform the image config declares, when it has one.
+    pub platform: Option<String>,
+}
+
+/// A name for the image from the input: `app.tar` -> `app`,
+/// `registry:5000/ns/app:v1` -> `app:v1`.
+pub fn default_name(input: &str) -> String {
+    let trimmed = input.trim_end_matches('/');
+    let name = match friscy_image::parse_input(input) {
+        Ok(ImageInput::Registry(r)) => r.rsplit('/').next().unwrap_or(&r).to_string(),
+        _ => {
+            let base = Path::new(trimmed)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let mut base = base.as_str();
+            for ext in [".gz", ".tgz", ".zst", ".tar", ".oci", ".fimg"] {
+                base = base.strip_suffix(ext).unwrap_or(base);
+            }
+            base.to_string()
+        }
     };
-    let mut reader = (&header[..]).chain(file);
-    let provider = rootfs_provider(&mut reader, meta.len(), format, None)?;
+    if name.is_empty() {
+        "image".to_string()
+    } else {
+        name
+    }
+}
+
+/// Load `input` (a docker-save archive, an OCI layout, a rootfs tar or
+/// directory, a registry reference, or a runtime image, used as it is) and
+/// write it in the runtime format. The same input gives the same bytes.
+pub fn load(
+    input: &str,
+    opts: &PackOptions,
+    progress: &dyn Progress,
+) -> Result<RuntimeImage, PackError> {
+    let name = opts.name.clone().unwrap_or_else(|| default_name(input));
+    let path = Path::new(input);
+    if path.is_file() && probe_path(path)? == FileKind::RuntimeImage {
+        let bytes =
+            std::fs::read(path).map_err(|e| PackError::Io(path.display().to_string(), e))?;
+        let json = format::read_config(&mut |at, buf| {
+            let at = (at as usize).min(bytes.len());
+            let n = buf.len().min(bytes.len() - at);
+            buf[..n].copy_from_slice(&bytes[at..at + n]);
+            Ok(n)
+        })?;
+        let (config, platform) = match &json {
+            Some(j) => (RunConfig::from_json(j.as_bytes())?, config_platform(j)),
+            None => (RunConfig::default(), None),
+        };
+        return Ok(RuntimeImage {
+            bytes,
+            name,
+            config,
+            platform,
+        });
+    }
+    let load = LoadOptions {
+        platform: opts.platform.clone(),
+        registry: opts.registry.clone(),
+    };
+    let image = load_image(input, &load, progress)?;
+    let write = WriteOptions {
+        name: Some(name.clone()),
+        ..WriteOptions::pack()
+    };
+    let bytes = friscy_image::write_runtime_image(&image, &write, progress)?;
+    Ok(RuntimeImage {
+        bytes,
+        name,
+        config: image.config,
+        platform: image.platform.map(|p| p.to_string()),
+    })
+}
+
+fn config_platform(json: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    let os = v.get("os")?.as_str()?;
+    let arch = v.get("architecture")?.as_str()?;
+    let variant = v.get("variant").and_then(|v| v.as_str());
+    Some(Platform::from_parts(os, arch, variant).to_string())
+}
+
+/// `app.wasm` for a runtime image: the emulator composed with a provider
+/// embedding it, and the terminal provider.
+pub fn app_wasm(image: &RuntimeImage, opts: &PackOptions) -> Result<Vec<u8>, PackError> {
+    let provider = rootfs_provider(
+        &mut &image.bytes[..],
+        image.bytes.len() as u64,
+        ImageFormat::Friscy,
+        None,
+    )?;
     compose(opts.emulator.to_vec(), provider, opts.terminal.to_vec())
+}
+
+/// Build `app.wasm` bytes from any image input (see [`load`]).
+pub fn pack_app(image: &Path, opts: &PackOptions) -> Result<Vec<u8>, PackError> {
+    let input = image.to_string_lossy();
+    let image = load(&input, opts, &friscy_image::NoProgress)?;
+    app_wasm(&image, opts)
 }
 
 /// Write `bytes` to `path` atomically (a temporary file renamed into place).
@@ -153,22 +215,4 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), PackError> {
     let tmp = PathBuf::from(tmp);
     std::fs::write(&tmp, bytes).map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::looks_like_tar;
-
-    #[test]
-    fn tar_header_checksum() {
-        let mut h = [0u8; 512];
-        h[..5].copy_from_slice(b"hello");
-        let sum: u32 = h.iter().map(|&b| u32::from(b)).sum::<u32>() + 8 * u32::from(b' ');
-        let field = format!("{sum:06o}\0 ");
-        h[148..156].copy_from_slice(field.as_bytes());
-        assert!(looks_like_tar(&h));
-        h[0] = b'j';
-        assert!(!looks_like_tar(&h));
-        assert!(!looks_like_tar(&[0u8; 100]));
-    }
 }

@@ -1,19 +1,22 @@
 //! `friscy-pack IMAGE -o OUT/`: write `OUT/app.wasm`, a self-contained
 //! component (emulator + embedded image + terminal provider) that runs with
-//! `wasmtime run OUT/app.wasm [-- CMD ARGS...]`.
+//! `wasmtime run OUT/app.wasm [-- CMD ARGS...]`, and `OUT/web/`, a static
+//! site running the image in a browser terminal.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use friscy_pack::{PackOptions, TERMINAL};
+use friscy_image::progress::Bars;
+use friscy_image::{Platform, Progress};
+use friscy_pack::{PackError, PackOptions, TERMINAL};
 
 #[derive(Parser)]
 #[command(
     name = "friscy-pack",
     version,
-    about = "Pack a container image into a self-contained WebAssembly component",
+    about = "Pack a container image into a self-contained WebAssembly component and a web page",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
@@ -21,13 +24,23 @@ struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
 
-    /// The image: a plain rootfs tar.
+    /// The image: a `docker save` archive, an OCI layout (directory or tar), a
+    /// rootfs tar or directory, a friscy runtime image, or a registry reference
+    /// (`alpine`, `127.0.0.1:5000/app:tag`).
     #[arg(required = true, value_name = "IMAGE")]
-    image: Option<PathBuf>,
+    image: Option<String>,
 
-    /// Output directory (receives app.wasm).
+    /// Output directory (receives app.wasm and web/).
     #[arg(short, long, required = true, value_name = "OUT")]
     output: Option<PathBuf>,
+
+    /// The platform to pick from a multi-platform image (`OS/ARCH[/VARIANT]`).
+    #[arg(long, value_name = "PLATFORM", default_value = "linux/riscv64")]
+    platform: String,
+
+    /// The image's name in the bundle (default: from IMAGE).
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
 
     /// Use this emulator component instead of the built-in one.
     #[arg(long, hide = true, value_name = "PATH")]
@@ -119,17 +132,50 @@ fn run(cli: Cli) -> Result<()> {
                 .terminal
                 .map(|p| read(&p, "the terminal provider"))
                 .transpose()?;
-            let mut opts = PackOptions::default();
+            let mut opts = PackOptions {
+                platform: Some(cli.platform.parse::<Platform>().context("--platform")?),
+                name: cli.name,
+                ..PackOptions::default()
+            };
             if let Some(e) = &emulator {
                 opts.emulator = e;
             }
             if let Some(t) = &terminal {
                 opts.terminal = t;
             }
-            let app = friscy_pack::pack_app(&image, &opts)?;
-            friscy_pack::write_file(&out.join("app.wasm"), &app)?;
+            pack(&image, &out, &opts)?;
         }
     }
+    Ok(())
+}
+
+/// Load, convert and write everything; nothing is written before the image
+/// has loaded and converted.
+fn pack(input: &str, out: &std::path::Path, opts: &PackOptions) -> Result<()> {
+    let bars = Bars::new();
+    let image = friscy_pack::load(input, opts, &bars)
+        .with_context(|| format!("cannot load the image {input}"))?;
+    bars.stage("composing app.wasm", None);
+    let app = friscy_pack::app_wasm(&image, opts)?;
+    bars.done();
+    friscy_pack::write_file(&out.join("app.wasm"), &app)?;
+    let web = match friscy_pack::web::write_web(&out.join("web"), &image) {
+        Ok(()) => format!(" and {}", out.join("web").display()),
+        Err(PackError::NoWebAssets) => {
+            eprintln!("friscy-pack: warning: {}", PackError::NoWebAssets);
+            String::new()
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mib = |n: usize| n as f64 / 1048576.0;
+    eprintln!(
+        "friscy-pack: {} ({}, image {:.1} MiB): wrote {} ({:.1} MiB){web}",
+        image.name,
+        image.platform.as_deref().unwrap_or("rootfs"),
+        mib(image.bytes.len()),
+        out.join("app.wasm").display(),
+        mib(app.len()),
+    );
     Ok(())
 }
 

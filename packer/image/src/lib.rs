@@ -216,6 +216,47 @@ pub fn load_path(
     }
 }
 
+/// What a local image file is, as far as a runner needs to know: a file
+/// it can hand to the emulator as it is, or one that needs converting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A friscy runtime image (`FRISCYIM`).
+    RuntimeImage,
+    /// An uncompressed rootfs tar (no docker-save or OCI layout inside).
+    PlainRootfsTar,
+    /// Anything else: a directory, a compressed tar, a docker-save archive,
+    /// an OCI layout tar; load it with [`load_image`].
+    Other,
+}
+
+/// Sniff a path without loading it (a tar's headers are scanned, its data
+/// skipped). Damaged tars are errors here already.
+pub fn probe_path(path: &Path) -> Result<FileKind> {
+    let meta = std::fs::metadata(path).map_err(|e| ImageError::io(path, e))?;
+    if meta.is_dir() {
+        return Ok(FileKind::Other);
+    }
+    let mut head = Vec::with_capacity(512);
+    {
+        let f = std::fs::File::open(path).map_err(|e| ImageError::io(path, e))?;
+        std::io::Read::read_to_end(&mut std::io::Read::take(f, 512), &mut head)
+            .map_err(|e| ImageError::io(path, e))?;
+    }
+    if format::is_runtime_image(&head) {
+        return Ok(FileKind::RuntimeImage);
+    }
+    if compress::Codec::sniff(&head) != compress::Codec::None {
+        return Ok(FileKind::Other);
+    }
+    let label = path.display().to_string();
+    Ok(
+        match source::detect_tar(source::Backing::File(path.to_path_buf()), &label)? {
+            source::Detected::RootfsTar(_) => FileKind::PlainRootfsTar,
+            _ => FileKind::Other,
+        },
+    )
+}
+
 /// Load an archive held in memory (docker save, OCI layout tar, or rootfs
 /// tar; gzip/zstd-compressed or not). `label` names it in errors.
 pub fn load_bytes(

@@ -81,12 +81,16 @@ impl Store {
         let mut archive = tar::Archive::new(reader);
         let mut files = HashMap::new();
         let mut links = HashMap::new();
+        // Where the last entry's data ends: past the end of the file means
+        // the archive was cut short (the tar crate stops quietly there).
+        let mut end = (0usize, 0u64);
         for (i, entry) in archive
             .entries_with_seek()
             .map_err(|e| tar_err(0, e))?
             .enumerate()
         {
             let entry = entry.map_err(|e| tar_err(i, e))?;
+            end = (i, entry.raw_file_position() + entry.size());
             let Some(name) = norm(&String::from_utf8_lossy(&entry.path_bytes())) else {
                 continue;
             };
@@ -112,6 +116,22 @@ impl Store {
                 }
                 _ => {}
             }
+        }
+        let len = match &backing {
+            Backing::File(p) => std::fs::metadata(p).map_err(|e| tar_err(0, e))?.len(),
+            Backing::Bytes(b) => b.len() as u64,
+        };
+        if end.1 > len {
+            return Err(tar_err(
+                end.0,
+                io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "the archive is truncated (its last entry needs {} bytes, the file has {len})",
+                        end.1
+                    ),
+                ),
+            ));
         }
         Ok(Store::Tar {
             backing,
