@@ -4,6 +4,7 @@
 pub mod epoll;
 pub mod fs;
 pub mod futex;
+pub mod hwprobe;
 pub mod mm;
 pub mod names;
 pub mod net;
@@ -36,7 +37,7 @@ impl From<Errno> for SysError {
 pub type SysResult = Result<u64, SysError>;
 
 /// Syscalls that are expected to be missing and are not worth a notice.
-const QUIET_ENOSYS: &[u64] = &[names::RSEQ, names::RISCV_HWPROBE];
+const QUIET_ENOSYS: &[u64] = &[names::RSEQ];
 
 /// Handle the `ecall` of task `tid`.
 pub fn dispatch(k: &mut Kernel, tid: Pid) {
@@ -208,6 +209,7 @@ fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
         GETSID => proc::getsid(k, pid, a[0] as i32),
         SETSID => proc::setsid(k, pid),
         SYSINFO => proc::sysinfo(k, pid, a[0]),
+        RISCV_HWPROBE => hwprobe::riscv_hwprobe(k, pid, a[0], a[1], a[4]),
         TIMES => proc::times(k, pid, a[0]),
         GETRUSAGE => proc::getrusage(k, pid, a[1]),
         KILL => sig::kill(k, pid, a[0] as i32, a[1]),
