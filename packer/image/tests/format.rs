@@ -58,6 +58,7 @@ fn core_listing(vfs: &Vfs) -> Vec<String> {
                 )),
                 NodeKind::Fifo => out.push(format!("{path} fifo {meta} ")),
                 NodeKind::Device(_) => out.push(format!("{path} device")),
+                NodeKind::Socket => out.push(format!("{path} socket {meta} ")),
             }
         }
     }
