@@ -90,6 +90,7 @@ differential!(
     unlinked_open_files,
     dev_fd_reopen,
     file_times_ns,
+    sendfile_full_pipe,
 );
 
 /// Every case in the library has tests here (and nothing else).
