@@ -151,7 +151,9 @@ static int file_times(void) {
  * call blocks or copies part, and no byte may be lost or repeated; once
  * through the file offset and once through an offset pointer. */
 static int sendfile_pipe(void) {
-    const char *path = "/tmp/friscy-sendfile";
+    /* Per process: the oracle's runs share the fixture tree's /tmp. */
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/friscy-sendfile-%d", (int)getpid());
     const size_t size = 1 << 20;
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
     if (fd < 0) { perror("open"); return 1; }
