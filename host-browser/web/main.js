@@ -18,10 +18,14 @@ import { FitAddon } from './vendor/xterm/addon-fit.mjs';
 const OUTPUT_KEEP = 16 << 20;
 
 const params = new URLSearchParams(location.search);
-// A friscy-pack bundle (OUT/web/) has manifest.json: the image file, its name and config.
-const manifest = await fetch(new URL('manifest.json', location.href))
-  .then((res) => (res.ok ? res.json() : null))
-  .catch(() => null);
+// A friscy-pack bundle (OUT/web/) has manifest.json (the image file, its name and
+// config), announced by a <meta name="friscy-manifest"> the packer adds.
+const manifestMeta = document.querySelector('meta[name="friscy-manifest"]');
+const manifest = manifestMeta
+  ? await fetch(new URL(manifestMeta.content, location.href))
+      .then((res) => (res.ok ? res.json() : null))
+      .catch(() => null)
+  : null;
 const imageUrl = new URL(params.get('image') || manifest?.image || 'rootfs.tar', location.href).href;
 const cmd = params.get('cmd');
 const args = cmd ? [cmd, ...params.getAll('arg')] : [];

@@ -58,8 +58,25 @@ pub fn write_web(dir: &Path, image: &RuntimeImage) -> Result<(), PackError> {
         std::fs::remove_dir_all(dir).map_err(|e| PackError::Io(dir.display().to_string(), e))?;
     }
     for (rel, bytes) in WEB_ASSETS {
-        write_file(&dir.join(rel), bytes)?;
+        if *rel == "index.html" {
+            write_file(&dir.join(rel), &mark_bundle(bytes))?;
+        } else {
+            write_file(&dir.join(rel), bytes)?;
+        }
     }
     write_file(&dir.join(IMAGE_FILE), &image.bytes)?;
     write_file(&dir.join("manifest.json"), &manifest(image))
+}
+
+/// The page fetches `manifest.json` only when its `<head>` says it is a
+/// bundle: the plain page (host-browser/dist) has none, and a 404 would be a
+/// console error for every visitor.
+fn mark_bundle(index_html: &[u8]) -> Vec<u8> {
+    let html = String::from_utf8_lossy(index_html);
+    html.replacen(
+        "<head>",
+        "<head>\n    <meta name=\"friscy-manifest\" content=\"manifest.json\">",
+        1,
+    )
+    .into_bytes()
 }
