@@ -1473,7 +1473,23 @@ pub fn oracle_command(rootfs: &Rootfs, inv: &Invocation, scratch: &Scratch) -> R
         cmd.env(k, v);
     }
     hide_untranslated_syscalls(&mut cmd);
+    default_interrupt_signals(&mut cmd);
     Ok(cmd)
+}
+
+/// A guest starts with default signal dispositions under friscy; the oracle
+/// would inherit SIGINT/SIGQUIT ignored when the tests run as a background
+/// job of a non-interactive shell (and `trap` cases would then differ).
+fn default_interrupt_signals(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::signal(libc::SIGQUIT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
 }
 
 /// Debian's proot 5.1.0 does not know `statx`, `faccessat2` and `openat2`:
@@ -1516,11 +1532,6 @@ fn hide_untranslated_syscalls(cmd: &mut Command) {
                     len: filter.len() as u16,
                     filter: filter.as_ptr() as *mut libc::sock_filter,
                 };
-                // A guest starts with default dispositions under friscy; the
-                // oracle would inherit SIGINT/SIGQUIT ignored when the tests
-                // run as a background job of a non-interactive shell.
-                libc::signal(libc::SIGINT, libc::SIG_DFL);
-                libc::signal(libc::SIGQUIT, libc::SIG_DFL);
                 if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
                     || libc::prctl(
                         libc::PR_SET_SECCOMP,
