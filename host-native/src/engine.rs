@@ -40,10 +40,7 @@ pub struct State {
     wasi: WasiCtx,
     table: ResourceTable,
     pub image: ImageFile,
-    /// The guest's stdio is a terminal (`-t`).
-    pub tty: bool,
-    /// The host terminal is raw (`-it`): the emulator echoes and signals.
-    pub raw: bool,
+    pub stdio: Stdio,
 }
 
 /// How the guest's standard streams connect to the host's.
@@ -51,8 +48,18 @@ pub struct State {
 pub struct Stdio {
     /// `-i`: stdin stays open on the host's (else the guest reads end-of-file).
     pub interactive: bool,
-    /// `-t`: the guest gets a terminal; the caller holds the host's in raw mode.
+    /// `-t`: the guest gets a terminal.
     pub tty: bool,
+}
+
+impl Stdio {
+    /// `-it`: the host terminal is raw (the caller holds it so), and the
+    /// emulator echoes and signals. Keystrokes only reach the guest with
+    /// `-i`; with `-t` alone the host keeps its cooked terminal (and ^C ends
+    /// friscy, as docker's signal proxy does).
+    pub fn raw(self) -> bool {
+        self.tty && self.interactive
+    }
 }
 
 impl WasiView for State {
@@ -171,8 +178,7 @@ fn store(engine: &Engine, image: ImageFile, args: &[String], stdio: Stdio) -> St
         wasi: wasi.build(),
         table: ResourceTable::new(),
         image,
-        tty: stdio.tty,
-        raw: stdio.tty && stdio.interactive,
+        stdio,
     };
     Store::new(engine, state)
 }

@@ -124,16 +124,14 @@ fn run(run: RunArgs) -> Result<u8> {
     if run.tty && !tty {
         eprintln!("friscy: -t: standard input or output is not a terminal; running without one");
     }
-    // Keystrokes only reach the guest with -i; with -t alone the host keeps
-    // its cooked terminal (and ^C ends friscy, as docker's signal proxy does).
-    let _raw = if tty && run.interactive {
-        Some(tty::RawMode::enter()?)
-    } else {
-        None
-    };
     let stdio = engine::Stdio {
         interactive: run.interactive,
         tty,
+    };
+    let _raw = if stdio.raw() {
+        Some(tty::RawMode::enter()?)
+    } else {
+        None
     };
     engine::run(image, &args, stdio)
 }

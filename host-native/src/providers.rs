@@ -115,7 +115,7 @@ impl terminal_control::Host for State {
     /// A terminal only with `-t` (as `docker run`): without it the guest's
     /// stdio are plain streams even when the host's are a terminal.
     fn window_size(&mut self) -> Option<(u16, u16)> {
-        if !self.tty {
+        if !self.stdio.tty {
             return None;
         }
         match rustix::termios::tcgetwinsize(std::io::stdout()) {
@@ -126,6 +126,6 @@ impl terminal_control::Host for State {
 
     /// The host terminal is raw under `-it`: the emulator echoes.
     fn host_echoes(&mut self) -> bool {
-        !self.raw
+        !self.stdio.raw()
     }
 }
