@@ -321,8 +321,11 @@ pub(crate) fn build_block(space: &mut AddressSpace, pc: u64) -> Result<u32, MemF
             _ => false,
         };
         if fused {
-            // A constant (lui/auipc + addi) may still absorb a jalr.
-            open = ops.last().is_some_and(|o| o.k == K::Li);
+            // A constant (lui/auipc + addi) may still absorb a jalr, and
+            // a shift-and-add an indexed load.
+            open = ops
+                .last()
+                .is_some_and(|o| matches!(o.k, K::Li | K::SlliAdd));
         } else {
             ops.push(op);
             open = true;
@@ -385,9 +388,10 @@ fn small(v: i64) -> Option<i16> {
     i16::try_from(v).ok()
 }
 
-/// Try to merge `op` into the op before it, `prev` (an unfused op or a
-/// constant), whose instruction is `prev_len` bytes long; `pc` is the
-/// block's. See the fused kinds of [`K`] for the encodings.
+/// Try to merge `op` into the op before it, `prev` (an unfused op, a
+/// constant or a shift-and-add), whose (last) instruction is `prev_len`
+/// bytes long; `pc` is the block's. See the fused kinds of [`K`] for the
+/// encodings.
 fn fuse(pc: u64, prev: &mut Op, prev_len: u8, op: &Op) -> bool {
     use K::*;
     let first = *prev;
@@ -421,6 +425,18 @@ fn fuse(pc: u64, prev: &mut Op, prev_len: u8, op: &Op) -> bool {
         (Slli, Add) if op.rs1 == first.rd || op.rs2 == first.rd => {
             let other = if op.rs1 == first.rd { op.rs2 } else { op.rs1 };
             mk(SlliAdd, op.rd, first.rs1, other, first.rd, first.imm)
+        }
+        (SlliAdd, Ld | Lw | Lwu | Lbu) if op.rs1 == first.rd && b != i16::MIN => {
+            let k = match op.k {
+                Ld => SlliAddLd,
+                Lw => SlliAddLw,
+                Lwu => SlliAddLwu,
+                _ => SlliAddLbu,
+            };
+            // (The shift amount is 0-63; the sum's slot goes where pairs
+            // keep a length.)
+            let imm = pack(b as i32, first.imm as i16, first.rd);
+            mk2(k, op.rd, first.rs1, first.rs2, first.aux, imm)
         }
         (Add, Ld | Lw | Lwu | Lbu) if op.rs1 == first.rd && b != i16::MIN => {
             let k = match op.k {

@@ -224,6 +224,12 @@ pub(crate) enum K {
     // by the first is seen by the second.
     /// slli aux, rs1, lo; add rd, aux, rs2
     SlliAdd,
+    /// Indexed loads, a triple: slli aux, rs1, hi; add <slot in bits
+    /// 48-55>, aux, rs2; l* rd, lo(<that slot>) — @2 (the load reports)
+    SlliAddLd,
+    SlliAddLw,
+    SlliAddLwu,
+    SlliAddLbu,
     /// add aux, rs1, rs2; l* rd, lo(aux) — @2
     AddLd,
     AddLw,

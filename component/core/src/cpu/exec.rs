@@ -412,6 +412,22 @@ impl Cpu {
                 x!(t);
             }};
         }
+        // slli aux, rs1, hi; add <len1>, aux, rs2; l* rd, lo(<len1>) (@2)
+        macro_rules! slli_add_load {
+            ($n:literal, $conv:expr) => {{
+                let sum = op.len1() as usize;
+                let s = a!() << (op.hi() & 63);
+                let t = s.wrapping_add(after!(rs2, aux, s));
+                if !FAST {
+                    r[aux] = s;
+                    r[sum] = t;
+                }
+                let v = ldv!($n, $conv, t.wrapping_add(op.lo()), fault);
+                r[aux] = s;
+                r[sum] = t;
+                x!(v);
+            }};
+        }
         // l* rd, lo(rs1); addi rs2, aux, hi
         macro_rules! load_addi {
             ($n:literal, $conv:expr) => {{
@@ -632,6 +648,10 @@ impl Cpu {
                 r[aux] = a!() << (imm & 63);
                 x!(r[aux].wrapping_add(bb!()));
             }
+            K::SlliAddLd => slli_add_load!(8, d64),
+            K::SlliAddLw => slli_add_load!(4, w32),
+            K::SlliAddLwu => slli_add_load!(4, wu32),
+            K::SlliAddLbu => slli_add_load!(1, bu8),
             K::AddLd => add_load!(8, d64),
             K::AddLw => add_load!(4, w32),
             K::AddLwu => add_load!(4, wu32),

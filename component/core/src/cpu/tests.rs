@@ -1524,6 +1524,73 @@ fn fused_pairs_match_separate_instructions() {
     }
 }
 
+/// Indexed loads (`slli; add; l*`, fused into one op) behave exactly like
+/// the three instructions in separate blocks, with every kind of register
+/// aliasing among the shift, the sum, the load and x0, and bases that make
+/// the load fault.
+#[test]
+fn fused_indexed_loads_match_separate_instructions() {
+    const R: [u32; 5] = [0, A0, A1, A2, A3];
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut fused_kinds = std::collections::HashSet::new();
+    for _ in 0..20_000 {
+        let (t, s, sum, other, d) = (
+            rng.pick(&R),
+            rng.pick(&R),
+            rng.pick(&R),
+            rng.pick(&R),
+            rng.pick(&R),
+        );
+        let shift = enc_i(0x13, t, 1, s, rng.pick(&[0, 1, 2, 3, 63]));
+        // The sum of the shifted value and another register, either way
+        // round (and sometimes of something else, which must not fuse).
+        let add = match rng.next() % 5 {
+            0 => enc_r(0x33, sum, 0, other, t, 0),
+            4 => enc_r(0x33, sum, 0, other, other, 0),
+            _ => enc_r(0x33, sum, 0, t, other, 0),
+        };
+        let base = if rng.next() % 6 == 0 { other } else { sum };
+        let off = rng.pick(&[0, 8, -8, 4, 1, 2047]);
+        let ld = load(rng.pick(&[3, 2, 6, 4]), d, base, off);
+        let tail = [addi(T0, T0, 1), ECALL];
+        let fused: Vec<u32> = [shift, add, ld].iter().chain(&tail).copied().collect();
+        let apart: Vec<u32> = [shift, jal(0, 4), add, jal(0, 4), ld]
+            .iter()
+            .chain(&tail)
+            .copied()
+            .collect();
+        let vals = [DATA, DATA + 8, DATA + 0x20, 0x10, 5, 1, u64::MAX - 7];
+        let regs: Vec<(u32, u64)> = R[1..].iter().map(|&r| (r, rng.pick(&vals))).collect();
+        for warm in [false, true] {
+            let x = outcome(&fused, &regs, warm);
+            let mut y = outcome(&apart, &regs, warm);
+            // Map pcs after the jals back, which also did count as
+            // instructions then.
+            let jals = match y.1 {
+                0 | 1 => 0,
+                2 | 3 => 1,
+                _ => 2,
+            };
+            y.1 -= jals;
+            y.5 -= jals;
+            assert_eq!(
+                x, y,
+                "{shift:#010x} {add:#010x} {ld:#010x} regs {regs:x?} warm {warm}"
+            );
+        }
+        let mut m = machine(&bytes_of(&fused));
+        m.cpu.run(&mut m.mem, 1);
+        if let Some(b) = m.mem.code.lookup(CODE) {
+            if b.ops.len() < 4 {
+                fused_kinds.insert(format!("{:?}", b.ops[0].k));
+            }
+        }
+    }
+    for k in ["SlliAddLd", "SlliAddLw", "SlliAddLwu", "SlliAddLbu"] {
+        assert!(fused_kinds.contains(k), "{k} never built: {fused_kinds:?}");
+    }
+}
+
 #[test]
 fn misaligned_atomics_are_alignment_faults() {
     for insn in [
