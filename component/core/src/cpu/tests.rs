@@ -1549,7 +1549,11 @@ fn fused_indexed_loads_match_separate_instructions() {
             4 => enc_r(0x33, sum, 0, other, other, 0),
             _ => enc_r(0x33, sum, 0, t, other, 0),
         };
-        let base = if rng.next() % 6 == 0 { other } else { sum };
+        let base = if rng.next().is_multiple_of(6) {
+            other
+        } else {
+            sum
+        };
         let off = rng.pick(&[0, 8, -8, 4, 1, 2047]);
         let ld = load(rng.pick(&[3, 2, 6, 4]), d, base, off);
         let tail = [addi(T0, T0, 1), ECALL];
