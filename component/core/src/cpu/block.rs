@@ -426,13 +426,8 @@ fn fuse(pc: u64, prev: &mut Op, prev_len: u8, op: &Op) -> bool {
             let other = if op.rs1 == first.rd { op.rs2 } else { op.rs1 };
             mk(SlliAdd, op.rd, first.rs1, other, first.rd, first.imm)
         }
-        (SlliAdd, Ld | Lw | Lwu | Lbu) if op.rs1 == first.rd && b != i16::MIN => {
-            let k = match op.k {
-                Ld => SlliAddLd,
-                Lw => SlliAddLw,
-                Lwu => SlliAddLwu,
-                _ => SlliAddLbu,
-            };
+        (SlliAdd, Ld | Lw) if op.rs1 == first.rd && b != i16::MIN => {
+            let k = if op.k == Ld { SlliAddLd } else { SlliAddLw };
             // (The shift amount is 0-63; the sum's slot goes where pairs
             // keep a length.)
             let imm = pack(b as i32, first.imm as i16, first.rd);

@@ -650,8 +650,6 @@ impl Cpu {
             }
             K::SlliAddLd => slli_add_load!(8, d64),
             K::SlliAddLw => slli_add_load!(4, w32),
-            K::SlliAddLwu => slli_add_load!(4, wu32),
-            K::SlliAddLbu => slli_add_load!(1, bu8),
             K::AddLd => add_load!(8, d64),
             K::AddLw => add_load!(4, w32),
             K::AddLwu => add_load!(4, wu32),
