@@ -285,15 +285,45 @@ impl Cpu {
             }};
         }
         // Register fields are register-file slots (see `super::regs`).
-        let rd = op.rd as usize;
-        let rs1 = op.rs1 as usize;
-        let rs2 = op.rs2 as usize;
-        let aux = op.aux as usize;
-        let imm = op.imm as u64;
+        // Fields are read where a handler uses them (volatile, so LLVM
+        // cannot hoist them all above the dispatch): loaded up front they
+        // were live across the jump table in five registers, and Cranelift
+        // spilled the memory pointer instead.
+        macro_rules! field {
+            ($f:ident) => {
+                // SAFETY: a read of a field of a live op.
+                unsafe { std::ptr::read_volatile(&op.$f) }
+            };
+        }
+        macro_rules! rd {
+            () => {
+                field!(rd) as usize
+            };
+        }
+        macro_rules! rs1 {
+            () => {
+                field!(rs1) as usize
+            };
+        }
+        macro_rules! rs2 {
+            () => {
+                field!(rs2) as usize
+            };
+        }
+        macro_rules! aux {
+            () => {
+                field!(aux) as usize
+            };
+        }
+        macro_rules! imm {
+            () => {
+                field!(imm) as u64
+            };
+        }
         macro_rules! x {
             ($v:expr) => {{
                 let v: u64 = $v;
-                r[rd] = v;
+                r[rd!()] = v;
             }};
         }
         // (x0 writes go to the discard slot.)
@@ -304,12 +334,12 @@ impl Cpu {
         }
         macro_rules! a {
             () => {
-                r[rs1]
+                r[rs1!()]
             };
         }
         macro_rules! bb {
             () => {
-                r[rs2]
+                r[rs2!()]
             };
         }
         // The `$n`-byte value at `$addr` converted by `$conv`; on a fault,
@@ -371,10 +401,10 @@ impl Cpu {
             ($new:expr, $cmp:expr) => {{
                 let new: u64 = $new;
                 let c: fn(u64, u64) -> bool = $cmp;
-                if c(after!(rs1, rd, new), after!(rs2, rd, new)) {
-                    term!(b.pc.wrapping_add(op.lo()), 0, { r[rd] = new })
+                if c(after!(rs1!(), rd!(), new), after!(rs2!(), rd!(), new)) {
+                    term!(b.pc.wrapping_add(op.lo()), 0, { r[rd!()] = new })
                 } else {
-                    term!(b.end, 1, { r[rd] = new })
+                    term!(b.end, 1, { r[rd!()] = new })
                 }
             }};
         }
@@ -382,7 +412,7 @@ impl Cpu {
             ($cmp:expr) => {{
                 let c: fn(u64, u64) -> bool = $cmp;
                 if c(a!(), bb!()) {
-                    term!(imm, 0, {})
+                    term!(imm!(), 0, {})
                 } else {
                     term!(b.end, 1, {})
                 }
@@ -393,10 +423,10 @@ impl Cpu {
             ($n:literal, $conv:expr) => {{
                 let t = a!().wrapping_add(bb!());
                 if !FAST {
-                    r[aux] = t;
+                    r[aux!()] = t;
                 }
                 let v = ldv!($n, $conv, t.wrapping_add(op.lo()), fault);
-                r[aux] = t;
+                r[aux!()] = t;
                 x!(v);
             }};
         }
@@ -407,7 +437,7 @@ impl Cpu {
                 if !FAST {
                     x!(t);
                 }
-                let v = $conv(after!(aux, rd, t));
+                let v = $conv(after!(aux!(), rd!(), t));
                 stv!(v, t.wrapping_add(op.lo()), fault, smc_check);
                 x!(t);
             }};
@@ -417,13 +447,13 @@ impl Cpu {
             ($n:literal, $conv:expr) => {{
                 let sum = op.len1() as usize;
                 let s = a!() << (op.hi() & 63);
-                let t = s.wrapping_add(after!(rs2, aux, s));
+                let t = s.wrapping_add(after!(rs2!(), aux!(), s));
                 if !FAST {
-                    r[aux] = s;
+                    r[aux!()] = s;
                     r[sum] = t;
                 }
                 let v = ldv!($n, $conv, t.wrapping_add(op.lo()), fault);
-                r[aux] = s;
+                r[aux!()] = s;
                 r[sum] = t;
                 x!(v);
             }};
@@ -432,23 +462,23 @@ impl Cpu {
         macro_rules! load_addi {
             ($n:literal, $conv:expr) => {{
                 x!(ldv!($n, $conv, a!().wrapping_add(op.lo()), fault));
-                r[rs2] = r[aux].wrapping_add(op.hi());
+                r[rs2!()] = r[aux!()].wrapping_add(op.hi());
             }};
         }
         // addi rs2, aux, hi; l* rd, lo(rs1) (@2)
         macro_rules! addi_load {
             ($n:literal, $conv:expr) => {{
-                let new = r[aux].wrapping_add(op.hi());
+                let new = r[aux!()].wrapping_add(op.hi());
                 if !FAST {
-                    r[rs2] = new;
+                    r[rs2!()] = new;
                 }
                 let v = ldv!(
                     $n,
                     $conv,
-                    after!(rs1, rs2, new).wrapping_add(op.lo()),
+                    after!(rs1!(), rs2!(), new).wrapping_add(op.lo()),
                     fault
                 );
-                r[rs2] = new;
+                r[rs2!()] = new;
                 x!(v);
             }};
         }
@@ -459,22 +489,30 @@ impl Cpu {
                 if !FAST {
                     x!(v);
                 }
-                let w = ldv!($n, $conv, after!(aux, rd, v).wrapping_add(op.hi()), fault2);
+                let w = ldv!(
+                    $n,
+                    $conv,
+                    after!(aux!(), rd!(), v).wrapping_add(op.hi()),
+                    fault2
+                );
                 x!(v);
-                r[rs2] = w;
+                r[rs2!()] = w;
             }};
         }
         // s* rs2, lo(rs1); s* rd, hi(aux) (len)
         macro_rules! store_store {
             ($n:literal, $conv:expr) => {{
                 let (a1, v1) = (a!().wrapping_add(op.lo()), $conv(bb!()).to_le_bytes());
-                let (a2, v2) = (r[aux].wrapping_add(op.hi()), $conv(r[rd]).to_le_bytes());
+                let (a2, v2) = (
+                    r[aux!()].wrapping_add(op.hi()),
+                    $conv(r[rd!()]).to_le_bytes(),
+                );
                 if !m.store2_fast::<$n>(a1, v1, a2, v2) {
                     if FAST {
                         return Step::Slow;
                     }
                     stv!($conv(bb!()), a1, fault, smc2);
-                    stv!($conv(r[rd]), a2, fault2, smc_check);
+                    stv!($conv(r[rd!()]), a2, fault2, smc_check);
                 }
             }};
         }
@@ -482,20 +520,20 @@ impl Cpu {
         macro_rules! store_addi {
             ($conv:expr) => {{
                 stv!($conv(bb!()), a!().wrapping_add(op.lo()), fault, smc2);
-                x!(r[aux].wrapping_add(op.hi()));
+                x!(r[aux!()].wrapping_add(op.hi()));
             }};
         }
         // addi rd, aux, hi; s* rs2, lo(rs1) (@2)
         macro_rules! addi_store {
             ($conv:expr) => {{
-                let new = r[aux].wrapping_add(op.hi());
+                let new = r[aux!()].wrapping_add(op.hi());
                 if !FAST {
                     x!(new);
                 }
-                let v = $conv(after!(rs2, rd, new));
+                let v = $conv(after!(rs2!(), rd!(), new));
                 stv!(
                     v,
-                    after!(rs1, rd, new).wrapping_add(op.lo()),
+                    after!(rs1!(), rd!(), new).wrapping_add(op.lo()),
                     fault,
                     smc_check
                 );
@@ -535,14 +573,14 @@ impl Cpu {
             ($f:ident, $op:expr, $a:expr, $b:expr, $boxed:expr) => {{
                 let v = if rne_nx!() { fp::$f($op, $a, $b) } else { None };
                 match v {
-                    Some(v) => r[rd] = $boxed(v),
+                    Some(v) => r[rd!()] = $boxed(v),
                     None => cold!(),
                 }
             }};
         }
         macro_rules! fp_cmp {
             ($c:expr) => {
-                match fp::compare_d_fast(r[rs1], r[rs2], $c) {
+                match fp::compare_d_fast(r[rs1!()], r[rs2!()], $c) {
                     Some(v) => x!(v as u64),
                     None => cold!(),
                 }
@@ -552,7 +590,7 @@ impl Cpu {
         // `$lo` and `$hi` (so it fits): truncate, NX if inexact.
         macro_rules! fcvt_rtz {
             ($lo:expr, $hi:expr, $conv:expr) => {{
-                let v = f64::from_bits(r[rs1]);
+                let v = f64::from_bits(r[rs1!()]);
                 if op.aux >> 5 == fp::RTZ && v > $lo && v < $hi {
                     let t = v.trunc();
                     if t != v {
@@ -571,20 +609,20 @@ impl Cpu {
         let to64 = |v: u64| v;
         match op.k {
             K::Nop => {}
-            K::Li => x!(imm),
-            K::Addi => x!(a!().wrapping_add(imm)),
+            K::Li => x!(imm!()),
+            K::Addi => x!(a!().wrapping_add(imm!())),
             K::Slti => x!(((a!() as i64) < op.imm) as u64),
-            K::Sltiu => x!((a!() < imm) as u64),
-            K::Xori => x!(a!() ^ imm),
-            K::Ori => x!(a!() | imm),
-            K::Andi => x!(a!() & imm),
-            K::Slli => x!(a!() << (imm & 63)),
-            K::Srli => x!(a!() >> (imm & 63)),
-            K::Srai => x!(((a!() as i64) >> (imm & 63)) as u64),
-            K::Addiw => x!(sext32(a!().wrapping_add(imm))),
-            K::Slliw => x!(sext32(((a!() as u32) << (imm & 31)) as u64)),
-            K::Srliw => x!(sext32(((a!() as u32) >> (imm & 31)) as u64)),
-            K::Sraiw => x!(((a!() as i32) >> (imm & 31)) as i64 as u64),
+            K::Sltiu => x!((a!() < imm!()) as u64),
+            K::Xori => x!(a!() ^ imm!()),
+            K::Ori => x!(a!() | imm!()),
+            K::Andi => x!(a!() & imm!()),
+            K::Slli => x!(a!() << (imm!() & 63)),
+            K::Srli => x!(a!() >> (imm!() & 63)),
+            K::Srai => x!(((a!() as i64) >> (imm!() & 63)) as u64),
+            K::Addiw => x!(sext32(a!().wrapping_add(imm!()))),
+            K::Slliw => x!(sext32(((a!() as u32) << (imm!() & 31)) as u64)),
+            K::Srliw => x!(sext32(((a!() as u32) >> (imm!() & 31)) as u64)),
+            K::Sraiw => x!(((a!() as i32) >> (imm!() & 31)) as i64 as u64),
             K::Add => x!(a!().wrapping_add(bb!())),
             K::Sub => x!(a!().wrapping_sub(bb!())),
             K::Sll => x!(a!() << (bb!() & 63)),
@@ -609,44 +647,44 @@ impl Cpu {
             K::Sh1addUw => x!(((a!() as u32 as u64) << 1).wrapping_add(bb!())),
             K::Sh2addUw => x!(((a!() as u32 as u64) << 2).wrapping_add(bb!())),
             K::Sh3addUw => x!(((a!() as u32 as u64) << 3).wrapping_add(bb!())),
-            K::SlliUw => x!((a!() as u32 as u64) << (imm & 63)),
+            K::SlliUw => x!((a!() as u32 as u64) << (imm!() & 63)),
 
             K::Lb => x!(ldv!(
                 1,
                 |v: [u8; 1]| v[0] as i8 as i64 as u64,
-                a!().wrapping_add(imm),
+                a!().wrapping_add(imm!()),
                 fault
             )),
             K::Lh => x!(ldv!(
                 2,
                 |v| i16::from_le_bytes(v) as i64 as u64,
-                a!().wrapping_add(imm),
+                a!().wrapping_add(imm!()),
                 fault
             )),
-            K::Lw => x!(ldv!(4, w32, a!().wrapping_add(imm), fault)),
-            K::Ld => x!(ldv!(8, d64, a!().wrapping_add(imm), fault)),
-            K::Lbu => x!(ldv!(1, bu8, a!().wrapping_add(imm), fault)),
+            K::Lw => x!(ldv!(4, w32, a!().wrapping_add(imm!()), fault)),
+            K::Ld => x!(ldv!(8, d64, a!().wrapping_add(imm!()), fault)),
+            K::Lbu => x!(ldv!(1, bu8, a!().wrapping_add(imm!()), fault)),
             K::Lhu => x!(ldv!(
                 2,
                 |v| u16::from_le_bytes(v) as u64,
-                a!().wrapping_add(imm),
+                a!().wrapping_add(imm!()),
                 fault
             )),
-            K::Lwu => x!(ldv!(4, wu32, a!().wrapping_add(imm), fault)),
-            K::Sb => stv!(bb!() as u8, a!().wrapping_add(imm), fault, smc_check),
-            K::Sh => stv!(bb!() as u16, a!().wrapping_add(imm), fault, smc_check),
-            K::Sw => stv!(bb!() as u32, a!().wrapping_add(imm), fault, smc_check),
-            K::Sd => stv!(bb!(), a!().wrapping_add(imm), fault, smc_check),
-            K::Flw => r[rd] = box_s(ldv!(4, wu32, a!().wrapping_add(imm), fault)),
-            K::Fld => r[rd] = ldv!(8, d64, a!().wrapping_add(imm), fault),
-            K::Fsw => stv!(bb!() as u32, a!().wrapping_add(imm), fault, smc_check),
-            K::Fsd => stv!(bb!(), a!().wrapping_add(imm), fault, smc_check),
+            K::Lwu => x!(ldv!(4, wu32, a!().wrapping_add(imm!()), fault)),
+            K::Sb => stv!(bb!() as u8, a!().wrapping_add(imm!()), fault, smc_check),
+            K::Sh => stv!(bb!() as u16, a!().wrapping_add(imm!()), fault, smc_check),
+            K::Sw => stv!(bb!() as u32, a!().wrapping_add(imm!()), fault, smc_check),
+            K::Sd => stv!(bb!(), a!().wrapping_add(imm!()), fault, smc_check),
+            K::Flw => r[rd!()] = box_s(ldv!(4, wu32, a!().wrapping_add(imm!()), fault)),
+            K::Fld => r[rd!()] = ldv!(8, d64, a!().wrapping_add(imm!()), fault),
+            K::Fsw => stv!(bb!() as u32, a!().wrapping_add(imm!()), fault, smc_check),
+            K::Fsd => stv!(bb!(), a!().wrapping_add(imm!()), fault, smc_check),
 
             // ---- fused pairs (see `decode::K`). One arm per kind: a shared
             // arm with an inner `match` would cost a second dispatch.
             K::SlliAdd => {
-                r[aux] = a!() << (imm & 63);
-                x!(r[aux].wrapping_add(bb!()));
+                r[aux!()] = a!() << (imm!() & 63);
+                x!(r[aux!()].wrapping_add(bb!()));
             }
             K::SlliAddLd => slli_add_load!(8, d64),
             K::SlliAddLw => slli_add_load!(4, w32),
@@ -675,34 +713,34 @@ impl Cpu {
             K::AddiSb => addi_store!(to8),
             K::AddiAddi => {
                 x!(a!().wrapping_add(op.lo()));
-                r[rs2] = r[aux].wrapping_add(op.hi());
+                r[rs2!()] = r[aux!()].wrapping_add(op.hi());
             }
             K::XorSext => {
                 x!(a!() ^ bb!());
-                r[aux] = sext32(r[rd]);
+                r[aux!()] = sext32(r[rd!()]);
             }
             K::OrSext => {
                 x!(a!() | bb!());
-                r[aux] = sext32(r[rd]);
+                r[aux!()] = sext32(r[rd!()]);
             }
             K::AndSext => {
                 x!(a!() & bb!());
-                r[aux] = sext32(r[rd]);
+                r[aux!()] = sext32(r[rd!()]);
             }
 
             K::XorMul => {
                 let t = a!() ^ bb!();
-                r[aux] = t;
+                r[aux!()] = t;
                 x!(t.wrapping_mul(r[op.hi() as u8 as usize]));
             }
             K::SlliSrli => {
                 let t = a!() << (op.lo() & 63);
-                r[aux] = t;
+                r[aux!()] = t;
                 x!(t >> (op.hi() & 63));
             }
             K::SlliSrai => {
                 let t = a!() << (op.lo() & 63);
-                r[aux] = t;
+                r[aux!()] = t;
                 x!(((t as i64) >> (op.hi() & 63)) as u64);
             }
 
@@ -713,48 +751,54 @@ impl Cpu {
             K::Bge => br!(|p, q| (p as i64) >= (q as i64)),
             K::Bltu => br!(|p, q| p < q),
             K::Bgeu => br!(|p, q| p >= q),
-            K::Jal => term!(imm, 0, { xz!(b.end) }),
-            K::Jalr => term!(a!().wrapping_add(imm) & !1, 0, { xz!(b.end) }),
+            K::Jal => term!(imm!(), 0, { xz!(b.end) }),
+            K::Jalr => term!(a!().wrapping_add(imm!()) & !1, 0, { xz!(b.end) }),
             K::JalrConst => {
                 let lo = (op.rs2 as u16 | (op.aux as u16) << 8) as i16 as i64 as u64;
-                term!(imm.wrapping_add(lo) & !1, 0, {
-                    r[rs1] = imm;
+                term!(imm!().wrapping_add(lo) & !1, 0, {
+                    r[rs1!()] = imm!();
                     xz!(b.end);
                 })
             }
             K::Fall => term!(b.end, 1, {}),
-            K::AddiBeq => fused_br!(r[aux].wrapping_add(op.hi()), |p, q| p == q),
-            K::AddiBne => fused_br!(r[aux].wrapping_add(op.hi()), |p, q| p != q),
-            K::AddiBlt => fused_br!(r[aux].wrapping_add(op.hi()), |p, q| (p as i64) < (q as i64)),
-            K::AddiBge => fused_br!(r[aux].wrapping_add(op.hi()), |p, q| (p as i64)
+            K::AddiBeq => fused_br!(r[aux!()].wrapping_add(op.hi()), |p, q| p == q),
+            K::AddiBne => fused_br!(r[aux!()].wrapping_add(op.hi()), |p, q| p != q),
+            K::AddiBlt => fused_br!(r[aux!()].wrapping_add(op.hi()), |p, q| (p as i64)
+                < (q as i64)),
+            K::AddiBge => fused_br!(r[aux!()].wrapping_add(op.hi()), |p, q| (p as i64)
                 >= (q as i64)),
-            K::AddiBltu => fused_br!(r[aux].wrapping_add(op.hi()), |p, q| p < q),
-            K::AddiBgeu => fused_br!(r[aux].wrapping_add(op.hi()), |p, q| p >= q),
-            K::AddBeq => fused_br!(r[aux].wrapping_add(r[op.hi() as u8 as usize]), |p, q| p
+            K::AddiBltu => fused_br!(r[aux!()].wrapping_add(op.hi()), |p, q| p < q),
+            K::AddiBgeu => fused_br!(r[aux!()].wrapping_add(op.hi()), |p, q| p >= q),
+            K::AddBeq => fused_br!(r[aux!()].wrapping_add(r[op.hi() as u8 as usize]), |p, q| p
                 == q),
-            K::AddBne => fused_br!(r[aux].wrapping_add(r[op.hi() as u8 as usize]), |p, q| p
+            K::AddBne => fused_br!(r[aux!()].wrapping_add(r[op.hi() as u8 as usize]), |p, q| p
                 != q),
-            K::AddBlt => fused_br!(r[aux].wrapping_add(r[op.hi() as u8 as usize]), |p, q| (p
+            K::AddBlt => fused_br!(r[aux!()].wrapping_add(r[op.hi() as u8 as usize]), |p, q| (p
                 as i64)
                 < (q as i64)),
-            K::AddBge => fused_br!(r[aux].wrapping_add(r[op.hi() as u8 as usize]), |p, q| (p
+            K::AddBge => fused_br!(r[aux!()].wrapping_add(r[op.hi() as u8 as usize]), |p, q| (p
                 as i64)
                 >= (q as i64)),
-            K::AddBltu => fused_br!(r[aux].wrapping_add(r[op.hi() as u8 as usize]), |p, q| p < q),
-            K::AddBgeu => fused_br!(r[aux].wrapping_add(r[op.hi() as u8 as usize]), |p, q| p
+            K::AddBltu => fused_br!(r[aux!()].wrapping_add(r[op.hi() as u8 as usize]), |p, q| p
+                < q),
+            K::AddBgeu => fused_br!(r[aux!()].wrapping_add(r[op.hi() as u8 as usize]), |p, q| p
                 >= q),
-            K::LbuBeq => fused_br!(ldv!(1, bu8, r[aux].wrapping_add(op.hi()), fault), |p, q| p
-                == q),
-            K::LbuBne => fused_br!(ldv!(1, bu8, r[aux].wrapping_add(op.hi()), fault), |p, q| p
-                != q),
-            K::AddiwBeq => fused_br!(sext32(r[aux].wrapping_add(op.hi())), |p, q| p == q),
-            K::AddiwBne => fused_br!(sext32(r[aux].wrapping_add(op.hi())), |p, q| p != q),
+            K::LbuBeq => fused_br!(
+                ldv!(1, bu8, r[aux!()].wrapping_add(op.hi()), fault),
+                |p, q| p == q
+            ),
+            K::LbuBne => fused_br!(
+                ldv!(1, bu8, r[aux!()].wrapping_add(op.hi()), fault),
+                |p, q| p != q
+            ),
+            K::AddiwBeq => fused_br!(sext32(r[aux!()].wrapping_add(op.hi())), |p, q| p == q),
+            K::AddiwBne => fused_br!(sext32(r[aux!()].wrapping_add(op.hi())), |p, q| p != q),
             K::AddiJalr => {
-                let new = r[aux].wrapping_add(op.hi());
-                let t = after!(rs1, rd, new).wrapping_add(op.lo()) & !1;
+                let new = r[aux!()].wrapping_add(op.hi());
+                let t = after!(rs1!(), rd!(), new).wrapping_add(op.lo()) & !1;
                 term!(t, 0, {
-                    r[rd] = new;
-                    r[rs2] = b.end;
+                    r[rd!()] = new;
+                    r[rs2!()] = b.end;
                 })
             }
             K::FenceI => {
@@ -777,66 +821,66 @@ impl Cpu {
                 }
             ),
             // ---- FP ops with a fast path (else cold)
-            K::FaddD => fp_bin!(bin_d_fast, Bin::Add, r[rs1], r[rs2], |v| v),
-            K::FsubD => fp_bin!(bin_d_fast, Bin::Sub, r[rs1], r[rs2], |v| v),
-            K::FmulD => fp_bin!(bin_d_fast, Bin::Mul, r[rs1], r[rs2], |v| v),
-            K::FdivD => fp_bin!(bin_d_fast, Bin::Div, r[rs1], r[rs2], |v| v),
+            K::FaddD => fp_bin!(bin_d_fast, Bin::Add, r[rs1!()], r[rs2!()], |v| v),
+            K::FsubD => fp_bin!(bin_d_fast, Bin::Sub, r[rs1!()], r[rs2!()], |v| v),
+            K::FmulD => fp_bin!(bin_d_fast, Bin::Mul, r[rs1!()], r[rs2!()], |v| v),
+            K::FdivD => fp_bin!(bin_d_fast, Bin::Div, r[rs1!()], r[rs2!()], |v| v),
             K::FaddS => fp_bin!(
                 bin_s_fast,
                 Bin::Add,
-                unbox_s(r[rs1]),
-                unbox_s(r[rs2]),
+                unbox_s(r[rs1!()]),
+                unbox_s(r[rs2!()]),
                 box_s
             ),
             K::FsubS => fp_bin!(
                 bin_s_fast,
                 Bin::Sub,
-                unbox_s(r[rs1]),
-                unbox_s(r[rs2]),
+                unbox_s(r[rs1!()]),
+                unbox_s(r[rs2!()]),
                 box_s
             ),
             K::FmulS => fp_bin!(
                 bin_s_fast,
                 Bin::Mul,
-                unbox_s(r[rs1]),
-                unbox_s(r[rs2]),
+                unbox_s(r[rs1!()]),
+                unbox_s(r[rs2!()]),
                 box_s
             ),
             K::FdivS => fp_bin!(
                 bin_s_fast,
                 Bin::Div,
-                unbox_s(r[rs1]),
-                unbox_s(r[rs2]),
+                unbox_s(r[rs1!()]),
+                unbox_s(r[rs2!()]),
                 box_s
             ),
             K::FsqrtD => {
                 let v = if rne_nx!() {
-                    fp::sqrt_d_fast(r[rs1])
+                    fp::sqrt_d_fast(r[rs1!()])
                 } else {
                     None
                 };
                 match v {
-                    Some(v) => r[rd] = v,
+                    Some(v) => r[rd!()] = v,
                     None => cold!(),
                 }
             }
             K::FeqD => fp_cmp!(Cmp::Eq),
             K::FltD => fp_cmp!(Cmp::Lt),
             K::FleD => fp_cmp!(Cmp::Le),
-            K::FsgnjD => r[rd] = (r[rs1] & !SIGN_D) | (r[rs2] & SIGN_D),
-            K::FsgnjnD => r[rd] = (r[rs1] & !SIGN_D) | (!r[rs2] & SIGN_D),
-            K::FsgnjxD => r[rd] = r[rs1] ^ (r[rs2] & SIGN_D),
-            K::FmvXD => x!(r[rs1]),
-            K::FmvDX => r[rd] = r[rs1],
-            K::FmvXW => x!(sext32(r[rs1])),
-            K::FmvWX => r[rd] = box_s(r[rs1] & 0xffff_ffff),
+            K::FsgnjD => r[rd!()] = (r[rs1!()] & !SIGN_D) | (r[rs2!()] & SIGN_D),
+            K::FsgnjnD => r[rd!()] = (r[rs1!()] & !SIGN_D) | (!r[rs2!()] & SIGN_D),
+            K::FsgnjxD => r[rd!()] = r[rs1!()] ^ (r[rs2!()] & SIGN_D),
+            K::FmvXD => x!(r[rs1!()]),
+            K::FmvDX => r[rd!()] = r[rs1!()],
+            K::FmvXW => x!(sext32(r[rs1!()])),
+            K::FmvWX => r[rd!()] = box_s(r[rs1!()] & 0xffff_ffff),
             // int -> double: exact for 32-bit sources, so no flags (but a
             // dynamic rounding mode must still be valid).
             K::FcvtDW | K::FcvtDWu if op.aux >> 5 != 7 || (r[FCSR] >> 5) & 7 <= 4 => {
-                r[rd] = if op.k == K::FcvtDW {
-                    (r[rs1] as i32 as f64).to_bits()
+                r[rd!()] = if op.k == K::FcvtDW {
+                    (r[rs1!()] as i32 as f64).to_bits()
                 } else {
-                    (r[rs1] as u32 as f64).to_bits()
+                    (r[rs1!()] as u32 as f64).to_bits()
                 }
             }
             // double -> int, rounding towards zero (C casts) and in range.
