@@ -12,30 +12,7 @@
 use std::cell::UnsafeCell;
 
 /// Slots of the register file; any `u8` is a valid index.
-///
-/// Indexing masks the index to a byte (free for the `u8` fields it gets)
-/// and skips the bounds check through a pointer offset, which, unlike
-/// array indexing, lets LLVM fold the file's (constant) address into a
-/// wasm load's offset: one instruction less per register access in the
-/// compiled component.
-pub(crate) struct Regs(pub [u64; 256]);
-
-impl std::ops::Index<usize> for Regs {
-    type Output = u64;
-    #[inline(always)]
-    fn index(&self, i: usize) -> &u64 {
-        // SAFETY: `i & 255` is within the 256 slots.
-        unsafe { &*self.0.as_ptr().add(i & 255) }
-    }
-}
-
-impl std::ops::IndexMut<usize> for Regs {
-    #[inline(always)]
-    fn index_mut(&mut self, i: usize) -> &mut u64 {
-        // SAFETY: `i & 255` is within the 256 slots.
-        unsafe { &mut *self.0.as_mut_ptr().add(i & 255) }
-    }
-}
+pub(crate) type Regs = [u64; 256];
 
 /// Slot of `f0`.
 pub(crate) const FP: usize = 32;
@@ -48,7 +25,7 @@ pub(crate) const DISCARD: u8 = 255;
 pub(crate) const FCSR: usize = 254;
 
 thread_local! {
-    static FILE: UnsafeCell<Regs> = const { UnsafeCell::new(Regs([0; 256])) };
+    static FILE: UnsafeCell<Regs> = const { UnsafeCell::new([0; 256]) };
 }
 
 /// Run `f` with this thread's register file holding `x`/`f`/`fcsr`, then
@@ -66,14 +43,14 @@ pub(super) fn with_regs<R>(
         // duration of `f`; `f` (the executor) never re-enters `with_regs`,
         // so this is the only reference.
         let r = unsafe { &mut *cell.get() };
-        r.0[..32].copy_from_slice(x);
+        r[..32].copy_from_slice(x);
         r[0] = 0;
-        r.0[FP..FP + 32].copy_from_slice(fr);
+        r[FP..FP + 32].copy_from_slice(fr);
         r[FCSR] = *fcsr as u64;
         let out = f(r);
-        x.copy_from_slice(&r.0[..32]);
+        x.copy_from_slice(&r[..32]);
         x[0] = 0;
-        fr.copy_from_slice(&r.0[FP..FP + 32]);
+        fr.copy_from_slice(&r[FP..FP + 32]);
         *fcsr = r[FCSR] as u32;
         out
     })
