@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use super::poll::{file_revents, POLLERR, POLLHUP, POLLIN, POLLOUT};
-use super::{copy_in, copy_out, SysError, SysResult};
+use super::{copy_in, copy_out, install_file, SysError, SysResult};
 use crate::kernel::errno::Errno;
 use crate::kernel::fd::{FileKind, FileRef, OpenFile, O_CLOEXEC, O_NONBLOCK, O_RDWR};
 use crate::kernel::{Kernel, Pid, Resume, Wait};
@@ -43,8 +43,7 @@ pub fn eventfd2(k: &mut Kernel, pid: Pid, initval: u32, flags: u32) -> SysResult
         O_RDWR | (flags & O_NONBLOCK),
         b"anon_inode:[eventfd]".to_vec(),
     );
-    let p = k.procs.get(&pid).ok_or(Errno::ESRCH)?;
-    Ok(p.fds.borrow_mut().insert(file, flags & O_CLOEXEC != 0)? as u64)
+    install_file(k, pid, file, flags & O_CLOEXEC != 0)
 }
 
 pub fn eventfd_read(efd: &EventFdRef, len: usize, flags: u32) -> Result<Vec<u8>, SysError> {
@@ -105,8 +104,7 @@ pub fn epoll_create1(k: &mut Kernel, pid: Pid, flags: u32) -> SysResult {
         O_RDWR,
         b"anon_inode:[eventpoll]".to_vec(),
     );
-    let p = k.procs.get(&pid).ok_or(Errno::ESRCH)?;
-    Ok(p.fds.borrow_mut().insert(file, flags & O_CLOEXEC != 0)? as u64)
+    install_file(k, pid, file, flags & O_CLOEXEC != 0)
 }
 
 fn epoll_of(k: &Kernel, pid: Pid, epfd: i32) -> Result<EpollRef, SysError> {

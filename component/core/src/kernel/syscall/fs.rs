@@ -1,6 +1,6 @@
 //! File and descriptor system calls.
 
-use super::{copy_in, copy_out, read_path, SysError, SysResult};
+use super::{copy_in, copy_out, install_file, read_path, SysError, SysResult};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::fd::*;
 use crate::kernel::pipe::{PipeRef, PIPE_BUF};
@@ -284,10 +284,7 @@ fn open_tmpfile(
         flags & !(O_TMPFILE_BIT | O_DIRECTORY | O_CLOEXEC),
         shown,
     );
-    Ok(proc_mut(k, pid)?
-        .fds
-        .borrow_mut()
-        .insert(file, flags & O_CLOEXEC != 0)? as u64)
+    install_file(k, pid, file, flags & O_CLOEXEC != 0)
 }
 
 /// The (process, descriptor) a "magic" descriptor link names:
@@ -359,10 +356,7 @@ fn reopen_fd(
         }
         None => old,
     };
-    Ok(proc_mut(k, pid)?
-        .fds
-        .borrow_mut()
-        .insert(file, flags & O_CLOEXEC != 0)? as u64)
+    install_file(k, pid, file, flags & O_CLOEXEC != 0)
 }
 
 pub fn openat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32, mode: u32) -> SysResult {
@@ -425,11 +419,7 @@ pub fn openat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32, mode:
         flags & !(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC),
         path,
     );
-    let fd = proc_mut(k, pid)?
-        .fds
-        .borrow_mut()
-        .insert(file, flags & O_CLOEXEC != 0)?;
-    Ok(fd as u64)
+    install_file(k, pid, file, flags & O_CLOEXEC != 0)
 }
 
 pub fn close(k: &mut Kernel, pid: Pid, fd: i32) -> SysResult {
@@ -1340,10 +1330,7 @@ pub fn memfd_create(k: &mut Kernel, pid: Pid, name: u64, flags: u32) -> SysResul
     let mut path = b"/memfd:".to_vec();
     path.extend_from_slice(&name);
     let file = OpenFile::new(FileKind::Node(ino), O_RDWR, path);
-    Ok(proc_mut(k, pid)?
-        .fds
-        .borrow_mut()
-        .insert(file, flags & MFD_CLOEXEC != 0)? as u64)
+    install_file(k, pid, file, flags & MFD_CLOEXEC != 0)
 }
 
 pub fn mknodat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, mode: u32) -> SysResult {

@@ -16,6 +16,7 @@ pub mod timerfd;
 pub mod tty;
 
 use super::errno::Errno;
+use super::fd::FileRef;
 use super::{Kernel, Pid, Wait};
 
 /// Why a handler did not return a value.
@@ -35,6 +36,13 @@ impl From<Errno> for SysError {
 }
 
 pub type SysResult = Result<u64, SysError>;
+
+/// Install `file` at the lowest free descriptor of process `pid`, marked
+/// close-on-exec when `cloexec`; returns the descriptor (EMFILE when full).
+pub fn install_file(k: &Kernel, pid: Pid, file: FileRef, cloexec: bool) -> SysResult {
+    let p = k.procs.get(&pid).ok_or(Errno::ESRCH)?;
+    Ok(p.fds.borrow_mut().insert(file, cloexec)? as u64)
+}
 
 /// Syscalls that are expected to be missing and are not worth a notice.
 const QUIET_ENOSYS: &[u64] = &[names::RSEQ];

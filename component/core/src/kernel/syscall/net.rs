@@ -59,8 +59,7 @@ fn install(k: &mut Kernel, pid: Pid, sock: SocketRef, flags: u32) -> SysResult {
         O_RDWR | (flags & O_NONBLOCK),
         format!("socket:[{id}]").into_bytes(),
     );
-    let p = k.procs.get(&pid).ok_or(Errno::ESRCH)?;
-    Ok(p.fds.borrow_mut().insert(file, flags & O_CLOEXEC != 0)? as u64)
+    super::install_file(k, pid, file, flags & O_CLOEXEC != 0)
 }
 
 fn check_domain_type(domain: u32, ty: u32, proto: u32) -> Result<SockType, SysError> {
