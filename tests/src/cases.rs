@@ -204,6 +204,10 @@ fn bases() -> Vec<Base> {
         base("dev_fd_reopen", "sharing", &["devfd"]),
         base("file_times_ns", "sharing", &["times"]),
         base("sendfile_full_pipe", "sharing", &["sendfile"]),
+        // signalfd (tests/guest/signalfd.c).
+        base("signalfd_basic", "signalfd", &["basic"]),
+        base("signalfd_waiting", "signalfd", &["waiting"]),
+        base("signalfd_threads", "signalfd", &["threads"]),
     ]
 }
 

@@ -91,6 +91,9 @@ differential!(
     dev_fd_reopen,
     file_times_ns,
     sendfile_full_pipe,
+    signalfd_basic,
+    signalfd_waiting,
+    signalfd_threads,
 );
 
 /// Every case in the library has tests here (and nothing else).

@@ -322,6 +322,42 @@ impl Kernel {
         }
     }
 
+    /// Signals pending for thread `tid`: its own and its process's.
+    pub fn pending_for(&self, tid: Pid) -> SigSet {
+        let Some(t) = self.tasks.get(&tid) else {
+            return 0;
+        };
+        let proc_pending = self.procs.get(&t.pid).map(|p| p.pending).unwrap_or(0);
+        t.pending | proc_pending
+    }
+
+    /// Take one pending signal in `mask` for thread `tid` without
+    /// delivering it (sigtimedwait, signalfd): as Linux's dequeue_signal,
+    /// the thread's own signals first, then the process's, lowest first.
+    pub fn dequeue_signal(&mut self, tid: Pid, mask: SigSet) -> Option<SigInfo> {
+        let t = self.tasks.get_mut(&tid)?;
+        let pid = t.pid;
+        let (sig, thread) = if t.pending & mask != 0 {
+            let sig = (t.pending & mask).trailing_zeros() as u8 + 1;
+            t.pending &= !bit(sig);
+            (sig, true)
+        } else {
+            let p = self.procs.get_mut(&pid)?;
+            if p.pending & mask == 0 {
+                return None;
+            }
+            let sig = (p.pending & mask).trailing_zeros() as u8 + 1;
+            p.pending &= !bit(sig);
+            (sig, false)
+        };
+        let key = if thread { tid } else { pid };
+        Some(
+            self.siginfo
+                .remove(&(key, sig, thread))
+                .unwrap_or(SigInfo::user(sig, 0)),
+        )
+    }
+
     /// Signals `t` could take now.
     fn deliverable(&self, t: &Task) -> SigSet {
         let proc_pending = self.procs.get(&t.pid).map(|p| p.pending).unwrap_or(0);

@@ -170,13 +170,13 @@ pub fn epoll_ctl(k: &mut Kernel, pid: Pid, epfd: i32, op: u32, fd: i32, event: u
     Ok(0)
 }
 
-/// Ready events of an epoll instance: (fd, events, data).
-pub fn ready(k: &Kernel, ep: &Epoll) -> Vec<(i32, u32, u64)> {
+/// Ready events of an epoll instance for waiter `tid`: (fd, events, data).
+pub fn ready(k: &Kernel, tid: Pid, ep: &Epoll) -> Vec<(i32, u32, u64)> {
     ep.interest
         .iter()
         .filter_map(|(&fd, (file, events, data))| {
             let want = (*events & 0xffff) as i16 | POLLERR | POLLHUP;
-            let r = file_revents(k, &file.borrow(), want) as u32
+            let r = file_revents(k, tid, &file.borrow(), want) as u32
                 & (*events | POLLERR as u32 | POLLHUP as u32);
             (r != 0 && *events & 0xffff != 0 || r & (POLLERR | POLLHUP) as u32 != 0)
                 .then_some((fd, r, *data))
@@ -199,7 +199,7 @@ pub fn epoll_pwait(
     }
     let ep = epoll_of(k, pid, epfd)?;
     let resume = k.tasks.get_mut(&tid).ok_or(Errno::ESRCH)?.take_resume();
-    let got: Vec<(i32, u32, u64)> = ready(k, &ep.borrow())
+    let got: Vec<(i32, u32, u64)> = ready(k, tid, &ep.borrow())
         .into_iter()
         .take(max as usize)
         .collect();

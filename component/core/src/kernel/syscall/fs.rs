@@ -535,6 +535,7 @@ pub fn lseek(k: &mut Kernel, pid: Pid, fd: i32, off: i64, whence: u32) -> SysRes
 /// offset (pread) or None to use and advance the file offset.
 fn read_file(
     k: &mut Kernel,
+    tid: Pid,
     file: &FileRef,
     len: usize,
     at: Option<u64>,
@@ -568,6 +569,11 @@ fn read_file(
                 let (t, flags) = (t.clone(), f.flags);
                 drop(f);
                 return super::timerfd::timerfd_read(k, &t, len, flags);
+            }
+            FileKind::SignalFd(s) => {
+                let (s, flags) = (s.clone(), f.flags);
+                drop(f);
+                return super::signalfd::signalfd_read(k, tid, &s, len, flags);
             }
             FileKind::PidFd(_) => return Err(Errno::EINVAL.into()),
         };
@@ -662,7 +668,8 @@ fn read_terminal(k: &mut Kernel, len: usize, flags: u32) -> Result<Vec<u8>, SysE
     Ok(k.take_input(len))
 }
 
-fn write_file(k: &mut Kernel, pid: Pid, file: &FileRef, data: &[u8], at: Option<u64>) -> SysResult {
+fn write_file(k: &mut Kernel, tid: Pid, file: &FileRef, data: &[u8], at: Option<u64>) -> SysResult {
+    let pid = k.pid_of(tid);
     let (ino, flags, offset) = {
         let f = file.borrow();
         if !f.writable() {
@@ -692,7 +699,9 @@ fn write_file(k: &mut Kernel, pid: Pid, file: &FileRef, data: &[u8], at: Option<
                 drop(f);
                 return super::net::sock_write(k, pid, &s, data, flags);
             }
-            FileKind::TimerFd(_) | FileKind::PidFd(_) => return Err(Errno::EINVAL.into()),
+            FileKind::TimerFd(_) | FileKind::SignalFd(_) | FileKind::PidFd(_) => {
+                return Err(Errno::EINVAL.into())
+            }
         }
     };
     match &k.vfs.node(ino)?.kind {
@@ -729,36 +738,40 @@ fn write_file(k: &mut Kernel, pid: Pid, file: &FileRef, data: &[u8], at: Option<
     Ok(data.len() as u64)
 }
 
-pub fn read(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, len: u64) -> SysResult {
+pub fn read(k: &mut Kernel, tid: Pid, fd: i32, buf: u64, len: u64) -> SysResult {
+    let pid = k.pid_of(tid);
     let file = proc_mut(k, pid)?.fds.borrow_mut().file(fd)?;
-    let data = read_file(k, &file, len.min(IO_CHUNK) as usize, None)?;
+    let data = read_file(k, tid, &file, len.min(IO_CHUNK) as usize, None)?;
     copy_out(k, pid, buf, &data)?;
     Ok(data.len() as u64)
 }
 
-pub fn pread(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, len: u64, off: u64) -> SysResult {
+pub fn pread(k: &mut Kernel, tid: Pid, fd: i32, buf: u64, len: u64, off: u64) -> SysResult {
+    let pid = k.pid_of(tid);
     let file = proc_mut(k, pid)?.fds.borrow_mut().file(fd)?;
     if !matches!(file.borrow().kind, FileKind::Node(_)) {
         return Err(Errno::ESPIPE.into());
     }
-    let data = read_file(k, &file, len.min(IO_CHUNK) as usize, Some(off))?;
+    let data = read_file(k, tid, &file, len.min(IO_CHUNK) as usize, Some(off))?;
     copy_out(k, pid, buf, &data)?;
     Ok(data.len() as u64)
 }
 
-pub fn write(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, len: u64) -> SysResult {
+pub fn write(k: &mut Kernel, tid: Pid, fd: i32, buf: u64, len: u64) -> SysResult {
+    let pid = k.pid_of(tid);
     let file = proc_mut(k, pid)?.fds.borrow_mut().file(fd)?;
     let data = copy_in(k, pid, buf, len.min(IO_CHUNK) as usize)?;
-    write_file(k, pid, &file, &data, None)
+    write_file(k, tid, &file, &data, None)
 }
 
-pub fn pwrite(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, len: u64, off: u64) -> SysResult {
+pub fn pwrite(k: &mut Kernel, tid: Pid, fd: i32, buf: u64, len: u64, off: u64) -> SysResult {
+    let pid = k.pid_of(tid);
     let file = proc_mut(k, pid)?.fds.borrow_mut().file(fd)?;
     if !matches!(file.borrow().kind, FileKind::Node(_)) {
         return Err(Errno::ESPIPE.into());
     }
     let data = copy_in(k, pid, buf, len.min(IO_CHUNK) as usize)?;
-    write_file(k, pid, &file, &data, Some(off))
+    write_file(k, tid, &file, &data, Some(off))
 }
 
 pub(crate) fn iovecs(
@@ -781,20 +794,22 @@ pub(crate) fn iovecs(
         .collect())
 }
 
-pub fn writev(k: &mut Kernel, pid: Pid, fd: i32, iov: u64, cnt: u64) -> SysResult {
+pub fn writev(k: &mut Kernel, tid: Pid, fd: i32, iov: u64, cnt: u64) -> SysResult {
+    let pid = k.pid_of(tid);
     let file = proc_mut(k, pid)?.fds.borrow_mut().file(fd)?;
     let mut data = Vec::new();
     for (base, len) in iovecs(k, pid, iov, cnt)? {
         data.extend(copy_in(k, pid, base, len.min(IO_CHUNK) as usize)?);
     }
-    write_file(k, pid, &file, &data, None)
+    write_file(k, tid, &file, &data, None)
 }
 
-pub fn readv(k: &mut Kernel, pid: Pid, fd: i32, iov: u64, cnt: u64) -> SysResult {
+pub fn readv(k: &mut Kernel, tid: Pid, fd: i32, iov: u64, cnt: u64) -> SysResult {
+    let pid = k.pid_of(tid);
     let file = proc_mut(k, pid)?.fds.borrow_mut().file(fd)?;
     let vecs = iovecs(k, pid, iov, cnt)?;
     let total: u64 = vecs.iter().map(|v| v.1).sum();
-    let data = read_file(k, &file, total.min(IO_CHUNK) as usize, None)?;
+    let data = read_file(k, tid, &file, total.min(IO_CHUNK) as usize, None)?;
     let mut done = 0usize;
     for (base, len) in vecs {
         if done >= data.len() {
@@ -860,6 +875,7 @@ fn stat_of(k: &Kernel, kind: &FileKind) -> KResult<Stat> {
         | FileKind::PipeWrite(_)
         | FileKind::EventFd(_)
         | FileKind::TimerFd(_)
+        | FileKind::SignalFd(_)
         | FileKind::PidFd(_)
         | FileKind::Epoll(_) => Ok(Stat {
             ino: 4,
@@ -1364,12 +1380,13 @@ pub fn mknodat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, mode: u32) -> Sy
 /// input, so a restarted call copies it again instead of losing it.
 pub fn sendfile(
     k: &mut Kernel,
-    pid: Pid,
+    tid: Pid,
     out_fd: i32,
     in_fd: i32,
     offp: u64,
     count: u64,
 ) -> SysResult {
+    let pid = k.pid_of(tid);
     let inf = proc_mut(k, pid)?.fds.borrow().file(in_fd)?;
     let outf = proc_mut(k, pid)?.fds.borrow().file(out_fd)?;
     let n = count.min(IO_CHUNK) as usize;
@@ -1379,11 +1396,11 @@ pub fn sendfile(
     } else {
         None
     };
-    let data = read_file(k, &inf, n, at)?;
+    let data = read_file(k, tid, &inf, n, at)?;
     if data.is_empty() {
         return Ok(0);
     }
-    let written = write_file(k, pid, &outf, &data, None);
+    let written = write_file(k, tid, &outf, &data, None);
     let taken = *written.as_ref().unwrap_or(&0);
     match at {
         Some(off) if taken > 0 => copy_out(k, pid, offp, &(off + taken).to_le_bytes())?,
@@ -1412,13 +1429,14 @@ pub fn xattr(nr: u64) -> SysResult {
 
 pub fn copy_file_range(
     k: &mut Kernel,
-    pid: Pid,
+    tid: Pid,
     in_fd: i32,
     in_off: u64,
     out_fd: i32,
     out_off: u64,
     len: u64,
 ) -> SysResult {
+    let pid = k.pid_of(tid);
     if out_off != 0 {
         // Positional output: read, then pwrite.
         let inf = proc_mut(k, pid)?.fds.borrow().file(in_fd)?;
@@ -1428,15 +1446,15 @@ pub fn copy_file_range(
         let data = if in_off != 0 {
             let b = copy_in(k, pid, in_off, 8)?;
             let ioff = u64::from_le_bytes(b.try_into().unwrap_or_default());
-            let d = read_file(k, &inf, len.min(IO_CHUNK) as usize, Some(ioff))?;
+            let d = read_file(k, tid, &inf, len.min(IO_CHUNK) as usize, Some(ioff))?;
             copy_out(k, pid, in_off, &(ioff + d.len() as u64).to_le_bytes())?;
             d
         } else {
-            read_file(k, &inf, len.min(IO_CHUNK) as usize, None)?
+            read_file(k, tid, &inf, len.min(IO_CHUNK) as usize, None)?
         };
-        let n = write_file(k, pid, &outf, &data, Some(off))?;
+        let n = write_file(k, tid, &outf, &data, Some(off))?;
         copy_out(k, pid, out_off, &(off + n).to_le_bytes())?;
         return Ok(n);
     }
-    sendfile(k, pid, out_fd, in_fd, in_off, len)
+    sendfile(k, tid, out_fd, in_fd, in_off, len)
 }

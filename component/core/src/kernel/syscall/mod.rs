@@ -11,6 +11,7 @@ pub mod net;
 pub mod poll;
 pub mod proc;
 pub mod sig;
+pub mod signalfd;
 pub mod time;
 pub mod timerfd;
 pub mod tty;
@@ -98,12 +99,12 @@ fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
         CLOSE => fs::close(k, pid, a[0] as i32),
         GETDENTS64 => fs::getdents64(k, pid, a[0] as i32, a[1], a[2]),
         LSEEK => fs::lseek(k, pid, a[0] as i32, a[1] as i64, a[2] as u32),
-        READ => fs::read(k, pid, a[0] as i32, a[1], a[2]),
-        WRITE => fs::write(k, pid, a[0] as i32, a[1], a[2]),
-        READV => fs::readv(k, pid, a[0] as i32, a[1], a[2]),
-        WRITEV => fs::writev(k, pid, a[0] as i32, a[1], a[2]),
-        PREAD64 => fs::pread(k, pid, a[0] as i32, a[1], a[2], a[3]),
-        PWRITE64 => fs::pwrite(k, pid, a[0] as i32, a[1], a[2], a[3]),
+        READ => fs::read(k, tid, a[0] as i32, a[1], a[2]),
+        WRITE => fs::write(k, tid, a[0] as i32, a[1], a[2]),
+        READV => fs::readv(k, tid, a[0] as i32, a[1], a[2]),
+        WRITEV => fs::writev(k, tid, a[0] as i32, a[1], a[2]),
+        PREAD64 => fs::pread(k, tid, a[0] as i32, a[1], a[2], a[3]),
+        PWRITE64 => fs::pwrite(k, tid, a[0] as i32, a[1], a[2], a[3]),
         READLINKAT => fs::readlinkat(k, pid, a[0] as i32, a[1], a[2], a[3]),
         NEWFSTATAT => fs::newfstatat(k, pid, a[0] as i32, a[1], a[2], a[3] as u32),
         FSTAT => fs::fstat(k, pid, a[0] as i32, a[1]),
@@ -143,8 +144,8 @@ fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
         CLOSE_RANGE => fs::close_range(k, pid, a[0] as u32, a[1] as u32, a[2] as u32),
         MEMFD_CREATE => fs::memfd_create(k, pid, a[0], a[1] as u32),
         MKNODAT => fs::mknodat(k, pid, a[0] as i32, a[1], a[2] as u32),
-        SENDFILE => fs::sendfile(k, pid, a[0] as i32, a[1] as i32, a[2], a[3]),
-        COPY_FILE_RANGE => fs::copy_file_range(k, pid, a[0] as i32, a[1], a[2] as i32, a[3], a[4]),
+        SENDFILE => fs::sendfile(k, tid, a[0] as i32, a[1] as i32, a[2], a[3]),
+        COPY_FILE_RANGE => fs::copy_file_range(k, tid, a[0] as i32, a[1], a[2] as i32, a[3], a[4]),
         SETXATTR | LSETXATTR | FSETXATTR | GETXATTR | LGETXATTR | FGETXATTR | LISTXATTR
         | LLISTXATTR | FLISTXATTR | REMOVEXATTR | LREMOVEXATTR | FREMOVEXATTR => fs::xattr(nr),
         FLOCK | FADVISE64 | MSYNC | MLOCK | MUNLOCK | MLOCKALL | MUNLOCKALL => Ok(0),
@@ -231,6 +232,7 @@ fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
         RT_SIGQUEUEINFO => sig::rt_sigqueueinfo(k, pid, a[0] as i32, a[1], a[2]),
         RT_SIGRETURN => sig::rt_sigreturn(k, tid),
         SIGALTSTACK => sig::sigaltstack(k, tid, a[0], a[1]),
+        SIGNALFD4 => signalfd::signalfd4(k, pid, a[0] as i32, a[1], a[2], a[3] as u32),
         EVENTFD2 => epoll::eventfd2(k, pid, a[0] as u32, a[1] as u32),
         EPOLL_CREATE1 => epoll::epoll_create1(k, pid, a[0] as u32),
         EPOLL_CTL => epoll::epoll_ctl(k, pid, a[0] as i32, a[1] as u32, a[2] as i32, a[3]),
