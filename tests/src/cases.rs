@@ -204,6 +204,8 @@ fn bases() -> Vec<Base> {
         base("dev_fd_reopen", "sharing", &["devfd"]),
         base("file_times_ns", "sharing", &["times"]),
         base("sendfile_full_pipe", "sharing", &["sendfile"]),
+        base("shared_file_mapping", "sharing", &["mapfile"]),
+        base("shared_mapping_growth", "sharing", &["mapgrow"]),
         // signalfd (tests/guest/signalfd.c).
         base("signalfd_basic", "signalfd", &["basic"]),
         base("signalfd_waiting", "signalfd", &["waiting"]),

@@ -91,6 +91,8 @@ differential!(
     dev_fd_reopen,
     file_times_ns,
     sendfile_full_pipe,
+    shared_file_mapping,
+    shared_mapping_growth,
     signalfd_basic,
     signalfd_waiting,
     signalfd_threads,

@@ -7,6 +7,7 @@
 pub mod errno;
 pub mod exec;
 pub mod fd;
+pub mod pagecache;
 pub mod pipe;
 pub mod procfs;
 pub mod signal;
@@ -72,6 +73,8 @@ pub struct Kernel {
     pub unix: socket::Registry,
     /// Every timerfd, so an idle scheduler wakes for the next expiry.
     pub timerfds: Vec<std::rc::Weak<RefCell<syscall::timerfd::TimerFd>>>,
+    /// Pages of MAP_SHARED file mappings, kept coherent with the files.
+    pub pages: pagecache::PageCache,
 }
 
 /// Instructions a task runs before the scheduler looks at others.
@@ -113,6 +116,7 @@ impl Kernel {
             boot_ns,
             unix: socket::Registry::default(),
             timerfds: Vec::new(),
+            pages: pagecache::PageCache::default(),
         }
     }
 
@@ -182,7 +186,8 @@ impl Kernel {
         if !self.vfs.has_orphans() {
             return;
         }
-        let mut in_use = std::collections::HashSet::new();
+        // A mapped file lives on after its last descriptor closes.
+        let mut in_use: std::collections::HashSet<_> = self.pages.cached_files().collect();
         for p in self.procs.values() {
             in_use.insert(p.fs.borrow().cwd);
             for (_, e) in p.fds.borrow().iter() {
@@ -851,6 +856,8 @@ impl Kernel {
         p.vfork_parent = None;
         let ppid = p.ppid;
         let exit_signal = p.exit_signal;
+        // Its shared file mappings are gone: their stores go to the files.
+        self.pages.gc(&mut self.vfs);
         self.reap_orphans();
         if pid == self.init_pid {
             let code = if status & 0x7f == 0 {

@@ -346,6 +346,7 @@ fn reopen_fd(
                     && matches!(k.vfs.node(ino)?.kind, NodeKind::File(_))
                 {
                     k.vfs.node_mut(ino)?.kind = NodeKind::File(FileData::Mem(Vec::new()));
+                    k.pages.refresh_all(&k.vfs, ino)?;
                 }
             }
             OpenFile::new(
@@ -413,6 +414,7 @@ pub fn openat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32, mode:
     }
     if flags & O_TRUNC != 0 && acc != 0 && matches!(node.kind, NodeKind::File(_)) {
         k.vfs.node_mut(ino)?.kind = NodeKind::File(FileData::Mem(Vec::new()));
+        k.pages.refresh_all(&k.vfs, ino)?;
     }
     let file = OpenFile::new(
         FileKind::Node(ino),
@@ -582,6 +584,8 @@ fn read_file(
     let Some(ino) = kind_ino else {
         return read_terminal(k, len, flags);
     };
+    // Stores through shared mappings of the file are part of it.
+    k.pages.write_back(&mut k.vfs, ino)?;
     let data = match &k.vfs.node(ino)?.kind {
         NodeKind::Dir { .. } => return Err(Errno::EISDIR.into()),
         NodeKind::Device(Device::Null) => Vec::new(),
@@ -717,6 +721,8 @@ fn write_file(k: &mut Kernel, tid: Pid, file: &FileRef, data: &[u8], at: Option<
         NodeKind::File(_) => {}
         _ => return Err(Errno::EINVAL.into()),
     }
+    // Keep what shared mappings stored, then show them the new bytes.
+    k.pages.write_back(&mut k.vfs, ino)?;
     let bytes = k.vfs.file_bytes_mut(ino)?;
     let start = if flags & O_APPEND != 0 && at.is_none() {
         bytes.len() as u64
@@ -732,6 +738,7 @@ fn write_file(k: &mut Kernel, tid: Pid, file: &FileRef, data: &[u8], at: Option<
     }
     bytes[start as usize..end as usize].copy_from_slice(data);
     k.vfs.touch(ino)?;
+    k.pages.refresh(&k.vfs, ino, start, end)?;
     if at.is_none() {
         file.borrow_mut().offset = end;
     }
@@ -1253,8 +1260,12 @@ fn truncate_ino(k: &mut Kernel, ino: Ino, len: u64) -> SysResult {
         NodeKind::Dir { .. } => return Err(Errno::EISDIR.into()),
         _ => return Err(Errno::EINVAL.into()),
     }
+    // Stores through shared mappings below the new end stay; the pages
+    // past it read as zeros, and a shorter file zeroes its last page's tail.
+    k.pages.write_back(&mut k.vfs, ino)?;
     k.vfs.file_bytes_mut(ino)?.resize(len as usize, 0);
     k.vfs.touch(ino)?;
+    k.pages.refresh_all(&k.vfs, ino)?;
     Ok(0)
 }
 

@@ -57,6 +57,15 @@ pub fn dispatch(k: &mut Kernel, tid: Pid) {
     let nr = x[17];
     let a = [x[10], x[11], x[12], x[13], x[14], x[15]];
     let result = call(k, tid, nr, a);
+    // Shared file pages these calls unmapped go back to their files.
+    if !k.pages.is_empty()
+        && matches!(
+            nr,
+            names::MUNMAP | names::MREMAP | names::MMAP | names::EXECVE
+        )
+    {
+        k.pages.gc(&mut k.vfs);
+    }
     if k.strace && !matches!(result, Err(SysError::Block(_))) {
         trace(k, tid, nr, &a, &result);
     }
@@ -148,7 +157,8 @@ fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
         COPY_FILE_RANGE => fs::copy_file_range(k, tid, a[0] as i32, a[1], a[2] as i32, a[3], a[4]),
         SETXATTR | LSETXATTR | FSETXATTR | GETXATTR | LGETXATTR | FGETXATTR | LISTXATTR
         | LLISTXATTR | FLISTXATTR | REMOVEXATTR | LREMOVEXATTR | FREMOVEXATTR => fs::xattr(nr),
-        FLOCK | FADVISE64 | MSYNC | MLOCK | MUNLOCK | MLOCKALL | MUNLOCKALL => Ok(0),
+        FLOCK | FADVISE64 | MLOCK | MUNLOCK | MLOCKALL | MUNLOCKALL => Ok(0),
+        MSYNC => mm::msync(k, pid, a[0], a[1], a[2] as u32),
         // Identity: one root user; setting ids to what they are succeeds.
         SETUID | SETGID | SETREUID | SETREGID | SETRESUID | SETRESGID | SETFSUID | SETFSGID
         | SETGROUPS => Ok(0),
