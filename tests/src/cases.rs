@@ -195,6 +195,7 @@ fn bases() -> Vec<Base> {
         base("sock_errors", "sockets", &["errors"]),
         base("sock_scm_rights", "sockets", &["rights"]),
         base("sock_dgram", "sockets", &["dgram"]),
+        base("sock_mmsg", "sockets", &["mmsg"]),
         // timerfd and pidfd (tests/guest/timers.c).
         base("timerfd", "timers", &["timerfd"]),
         base("pidfd", "timers", &["pidfd"]),

@@ -84,6 +84,7 @@ differential!(
     sock_errors,
     sock_scm_rights,
     sock_dgram,
+    sock_mmsg,
     timerfd,
     pidfd,
     shared_memory_fork,

@@ -295,6 +295,8 @@ fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
         RECVFROM => net::recvfrom(k, pid, a[0] as i32, a[1], a[2], a[3] as u32, a[4], a[5]),
         SENDMSG => net::sendmsg(k, pid, a[0] as i32, a[1], a[2] as u32),
         RECVMSG => net::recvmsg(k, pid, a[0] as i32, a[1], a[2] as u32),
+        SENDMMSG => net::sendmmsg(k, pid, a[0] as i32, a[1], a[2], a[3] as u32),
+        RECVMMSG => net::recvmmsg(k, pid, a[0] as i32, a[1], a[2], a[3] as u32, a[4]),
         SHUTDOWN => net::shutdown(k, pid, a[0] as i32, a[1] as u32),
         GETSOCKOPT => net::getsockopt(k, pid, a[0] as i32, a[1] as u32, a[2] as u32, a[3], a[4]),
         SETSOCKOPT => net::setsockopt(k, pid, a[0] as i32, a[1] as u32),
@@ -357,6 +359,8 @@ pub fn restartable(nr: u64) -> bool {
             | SENDTO
             | RECVMSG
             | SENDMSG
+            | RECVMMSG
+            | SENDMMSG
     )
 }
 
