@@ -4,7 +4,7 @@ use super::{copy_in, copy_out, install_file, read_path, SysError, SysResult};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::fd::*;
 use crate::kernel::pipe::{PipeRef, PIPE_BUF};
-use crate::kernel::signal::{SigInfo, SIGPIPE};
+use crate::kernel::signal::{SigInfo, SIGPIPE, SIGTTIN};
 use crate::kernel::{Kernel, Pid, Wait};
 use crate::vfs::inode::*;
 use crate::vfs::{new_dir, new_file, Device, FileData, Ino, Lookup, NodeKind};
@@ -582,7 +582,7 @@ fn read_file(
         (ino, f.flags, at.unwrap_or(f.offset))
     };
     let Some(ino) = kind_ino else {
-        return read_terminal(k, len, flags);
+        return read_terminal(k, tid, len, flags);
     };
     // Stores through shared mappings of the file are part of it.
     k.pages.write_back(&mut k.vfs, ino)?;
@@ -595,7 +595,7 @@ fn read_file(
             k.host.random(&mut v);
             v
         }
-        NodeKind::Device(Device::Tty) => return read_terminal(k, len, flags),
+        NodeKind::Device(Device::Tty) => return read_terminal(k, tid, len, flags),
         NodeKind::File(_) => {
             let mut v = vec![0u8; len];
             let n = k.vfs.read_file(ino, offset, &mut v)?;
@@ -656,7 +656,8 @@ fn write_pipe(k: &mut Kernel, pid: Pid, pipe: &PipeRef, data: &[u8], flags: u32)
     Ok(n as u64)
 }
 
-fn read_terminal(k: &mut Kernel, len: usize, flags: u32) -> Result<Vec<u8>, SysError> {
+fn read_terminal(k: &mut Kernel, tid: Pid, len: usize, flags: u32) -> Result<Vec<u8>, SysError> {
+    super::tty::job_control(k, tid, SIGTTIN)?;
     k.pump_tty();
     if !k.stdin_ready() {
         let (vmin, _) = k.tty.as_ref().map(|t| t.vmin_vtime()).unwrap_or((1, 0));
@@ -683,6 +684,7 @@ fn write_file(k: &mut Kernel, tid: Pid, file: &FileRef, data: &[u8], at: Option<
             FileKind::Stdio(s) => {
                 let fd = if *s == Stdio::Err { 2 } else { 1 };
                 drop(f);
+                super::tty::job_control_write(k, tid)?;
                 k.terminal_write(fd, data);
                 return Ok(data.len() as u64);
             }
@@ -714,6 +716,7 @@ fn write_file(k: &mut Kernel, tid: Pid, file: &FileRef, data: &[u8], at: Option<
         }
         NodeKind::Device(Device::Full) => return Err(Errno::ENOSPC.into()),
         NodeKind::Device(Device::Tty) => {
+            super::tty::job_control_write(k, tid)?;
             k.terminal_write(1, data);
             return Ok(data.len() as u64);
         }

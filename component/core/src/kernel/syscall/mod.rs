@@ -98,7 +98,7 @@ fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
         DUP3 => fs::dup3(k, pid, a[0] as i32, a[1] as i32, a[2] as u32),
         PIPE2 => fs::pipe2(k, pid, a[0], a[1] as u32),
         FCNTL => fs::fcntl(k, pid, a[0] as i32, a[1] as u32, a[2]),
-        IOCTL => tty::ioctl(k, pid, a[0] as i32, a[1] as u32, a[2]),
+        IOCTL => tty::ioctl(k, tid, a[0] as i32, a[1] as u32, a[2]),
         MKDIRAT => fs::mkdirat(k, pid, a[0] as i32, a[1], a[2] as u32),
         UNLINKAT => fs::unlinkat(k, pid, a[0] as i32, a[1], a[2] as u32),
         FACCESSAT | FACCESSAT2 => fs::faccessat(k, pid, a[0] as i32, a[1], a[2] as u32),
