@@ -14,6 +14,8 @@ pub mod signal;
 pub mod socket;
 pub mod syscall;
 pub mod task;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod tty;
 
 use std::cell::RefCell;

@@ -177,7 +177,107 @@ pub fn encode(info: &SigInfo) -> [u8; SIGNALFD_SIGINFO_SIZE] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernel::signal::CLD_EXITED;
+    use crate::kernel::signal::{bit, CLD_EXITED, SIGKILL};
+    use crate::kernel::testing;
+    use crate::mm::{Prot, PAGE_SIZE};
+
+    const MASK_AT: u64 = 0x10000;
+
+    fn set_mask(k: &Kernel, pid: Pid, mask: SigSet) {
+        let mm = k.procs[&pid].mm.clone();
+        let mut mm = mm.borrow_mut();
+        if !mm.is_mapped(MASK_AT, 8) {
+            mm.map_anon(MASK_AT, PAGE_SIZE, Prot::READ | Prot::WRITE)
+                .expect("map the mask page");
+        }
+        mm.write(MASK_AT, &mask.to_le_bytes())
+            .expect("write the mask");
+    }
+
+    fn mask_of(k: &Kernel, pid: Pid, fd: i32) -> SigSet {
+        let file = k.procs[&pid].fds.borrow().file(fd).expect("open fd");
+        let f = file.borrow();
+        match &f.kind {
+            FileKind::SignalFd(s) => s.borrow().mask,
+            other => panic!("fd {fd} is {other:?}"),
+        }
+    }
+
+    fn errno(r: SysResult) -> Option<Errno> {
+        match r {
+            Err(SysError::Errno(e)) => Some(e),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn signalfd4_checks_its_arguments_and_updates_the_mask() {
+        let (mut k, init) = testing::kernel(false);
+        set_mask(&k, init, bit(SIGUSR1) | bit(SIGKILL));
+        // sizemask must be sizeof(sigset_t) (qemu does not check it).
+        assert_eq!(
+            errno(signalfd4(&mut k, init, -1, MASK_AT, 4, 0)),
+            Some(Errno::EINVAL)
+        );
+        assert_eq!(
+            errno(signalfd4(&mut k, init, -1, MASK_AT, 8, 0x1)),
+            Some(Errno::EINVAL)
+        );
+        assert_eq!(
+            errno(signalfd4(&mut k, init, -1, 0x9000, 8, 0)),
+            Some(Errno::EFAULT)
+        );
+        let fd = signalfd4(&mut k, init, -1, MASK_AT, 8, SFD_NONBLOCK).expect("create") as i32;
+        // SIGKILL cannot be read.
+        assert_eq!(mask_of(&k, init, fd), bit(SIGUSR1));
+        set_mask(&k, init, bit(12));
+        assert_eq!(
+            signalfd4(&mut k, init, fd, MASK_AT, 8, 0).ok(),
+            Some(fd as u64)
+        );
+        assert_eq!(mask_of(&k, init, fd), bit(12));
+        // fd 0 is the terminal, not a signalfd; 50 is not open.
+        assert_eq!(
+            errno(signalfd4(&mut k, init, 0, MASK_AT, 8, 0)),
+            Some(Errno::EINVAL)
+        );
+        assert_eq!(
+            errno(signalfd4(&mut k, init, 50, MASK_AT, 8, 0)),
+            Some(Errno::EBADF)
+        );
+    }
+
+    #[test]
+    fn reads_dequeue_the_readers_signals_only() {
+        let (mut k, init) = testing::kernel(false);
+        let s = Rc::new(RefCell::new(SignalFd {
+            mask: bit(SIGUSR1) | bit(12),
+        }));
+        k.tasks.get_mut(&init).expect("task").sigmask = bit(SIGUSR1) | bit(12);
+        assert!(matches!(
+            signalfd_read(&mut k, init, &s, 128, 0),
+            Err(SysError::Block(Wait::SigWait(_)))
+        ));
+        k.send_to_process(init, SigInfo::user(12, 7));
+        k.send_to_task(init, SigInfo::user(SIGUSR1, 7));
+        assert_eq!(revents(&k, init, &s), POLLIN);
+        // A too small buffer takes nothing.
+        assert_eq!(
+            errno(signalfd_read(&mut k, init, &s, 100, 0).map(|_| 0)),
+            Some(Errno::EINVAL)
+        );
+        // The thread's own signal first, then the process's.
+        let got = signalfd_read(&mut k, init, &s, 1024, 0).expect("two records");
+        assert_eq!(got.len(), 256);
+        assert_eq!(got[0..4], (SIGUSR1 as u32).to_le_bytes());
+        assert_eq!(got[128..132], 12u32.to_le_bytes());
+        assert_eq!(k.pending_for(init), 0);
+        assert_eq!(revents(&k, init, &s), 0);
+        assert_eq!(
+            errno(signalfd_read(&mut k, init, &s, 128, O_NONBLOCK).map(|_| 0)),
+            Some(Errno::EAGAIN)
+        );
+    }
 
     const SIGUSR1: u8 = 10;
 

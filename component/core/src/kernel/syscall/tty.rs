@@ -242,44 +242,14 @@ pub fn ioctl(k: &mut Kernel, tid: Pid, fd: i32, req: u32, arg: u64) -> SysResult
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cpu::Cpu;
-    use crate::host::{BytesRootfs, Host, StdinRead};
     use crate::kernel::signal::{SigAction, SIGCHLD};
-    use crate::kernel::{Resume, Task, TaskState};
-    use crate::vfs::Vfs;
-
-    /// A host with a terminal and no input.
-    struct Terminal;
-
-    impl Host for Terminal {
-        fn write_output(&mut self, _fd: u8, _data: &[u8]) {}
-        fn read_stdin(&mut self, _buf: &mut [u8]) -> StdinRead {
-            StdinRead::WouldBlock
-        }
-        fn monotonic_ns(&self) -> u64 {
-            0
-        }
-        fn realtime_ns(&self) -> u64 {
-            0
-        }
-        fn random(&mut self, buf: &mut [u8]) {
-            buf.fill(4);
-        }
-        fn window_size(&self) -> Option<(u16, u16)> {
-            Some((24, 80))
-        }
-        fn host_echoes(&self) -> bool {
-            false
-        }
-    }
+    use crate::kernel::testing;
+    use crate::kernel::{Resume, TaskState};
 
     /// Init (the shell, in the foreground) and a forked child moved to a
     /// process group of its own: a background job. Returns the child's pid.
     fn shell_with_background_job() -> (Kernel, Pid) {
-        let vfs = Vfs::new(Box::new(BytesRootfs(Vec::new())));
-        let mut k = Kernel::new(vfs, Box::new(Terminal), 64 << 20);
-        let init = k.spawn_init();
-        k.tasks.insert(init, Task::new(init, init, Cpu::new(0, 0)));
+        let (mut k, init) = testing::kernel(true);
         let child = super::super::proc::clone(&mut k, init, SIGCHLD as u64, 0, 0, 0, 0)
             .expect("fork") as Pid;
         super::super::proc::setpgid(&mut k, init, child, child).expect("setpgid");
