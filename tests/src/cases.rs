@@ -189,6 +189,7 @@ fn bases() -> Vec<Base> {
         base("proc_signal_read", "procmodel", &["signal-read"]),
         base("proc_sigchld", "procmodel", &["sigchld"]).stdout_only(),
         base("proc_sigpipe", "procmodel", &["sigpipe"]).stdout_only(),
+        base("proc_stop_restart", "procmodel", &["stop-restart"]),
         // AF_UNIX sockets (tests/guest/sockets.c).
         base("sock_pair", "sockets", &["pair"]),
         base("sock_echo_fork", "sockets", &["echo"]),

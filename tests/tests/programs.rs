@@ -79,6 +79,7 @@ differential!(
     proc_signal_read,
     proc_sigchld,
     proc_sigpipe,
+    proc_stop_restart,
     sock_pair,
     sock_echo_fork,
     sock_errors,

@@ -762,6 +762,12 @@ impl Kernel {
                 match default_action(sig) {
                     DefaultAction::Ignore | DefaultAction::Continue => continue,
                     DefaultAction::Stop => {
+                        // An interrupted call starts afresh when continued
+                        // (Linux restarts it: no handler ran), rather than
+                        // seeing the interruption (EINTR from poll, ...).
+                        if let Some(t) = self.tasks.get_mut(&tid) {
+                            t.resume = None;
+                        }
                         self.stop_process(pid, sig);
                         return;
                     }

@@ -277,6 +277,8 @@ mod tests {
         t.wake(Resume::Signal);
         k.deliver_signals(child);
         assert_eq!(k.tasks[&child].state, TaskState::Stopped);
+        // Continued, the read starts afresh (not as an interrupted call).
+        assert_eq!(k.tasks[&child].resume, None);
         assert_eq!(
             k.procs[&child].wait_report,
             Some((SIGTTIN as i32) << 8 | 0x7f)
