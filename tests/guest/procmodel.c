@@ -2,6 +2,7 @@
  * deterministic: no pids or times, only what the program observed. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <sys/select.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static void *fork_thread(void *arg) {
@@ -282,6 +284,42 @@ static int sigpipe(void) {
     return 0;
 }
 
+/* Calls interrupted by a stop signal restart once the process is
+ * continued (no handler ran): poll, a pipe read and nanosleep never see
+ * EINTR. A child stops and continues its parent while it waits. */
+static int stop_restart(void) {
+    int p[2];
+    pipe(p);
+    pid_t parent = getpid();
+    pid_t c = fork();
+    if (c == 0) {
+        struct timespec d = {0, 40 * 1000 * 1000};
+        for (int round = 0; round < 3; round++) {
+            nanosleep(&d, NULL);
+            kill(parent, SIGSTOP);
+            nanosleep(&d, NULL);
+            kill(parent, SIGCONT);
+            nanosleep(&d, NULL);
+            write(p[1], "x", 1);
+        }
+        _exit(0);
+    }
+    struct pollfd pfd = {.fd = p[0], .events = POLLIN};
+    int r = poll(&pfd, 1, 10000);
+    printf("poll across a stop: %d %s\n", r, r < 0 ? strerror(errno) : "");
+    char ch;
+    read(p[0], &ch, 1);
+    ssize_t n = read(p[0], &ch, 1);
+    printf("read across a stop: %zd %s\n", n, n < 0 ? strerror(errno) : "");
+    struct timespec longer = {0, 400 * 1000 * 1000};
+    r = nanosleep(&longer, NULL);
+    printf("nanosleep across a stop: %d %s\n", r, r < 0 ? strerror(errno) : "");
+    int st;
+    waitpid(c, &st, 0);
+    printf("child exited: %d\n", WIFEXITED(st));
+    return 0;
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
     self_path = argv[0];
@@ -298,6 +336,7 @@ int main(int argc, char **argv) {
     if (!strcmp(what, "signal-read")) return signal_during_read();
     if (!strcmp(what, "sigchld")) return sigchld_and_kill();
     if (!strcmp(what, "sigpipe")) return sigpipe();
+    if (!strcmp(what, "stop-restart")) return stop_restart();
     fprintf(stderr, "usage: procmodel CASE\n");
     return 2;
 }

@@ -1,7 +1,8 @@
 /* Memory and files shared between processes, one scenario per argv[1]:
  * MAP_SHARED memory across fork (with a process-shared semaphore), files
  * that stay usable after unlink, O_TMPFILE, /dev/fd/N reopening a pipe,
- * nanosecond file times, sendfile into a pipe that fills up. */
+ * nanosecond file times, sendfile into a pipe that fills up, MAP_SHARED
+ * file mappings (coherent with read/write, across fork, after mremap). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
 
 struct shared {
     sem_t ready;
@@ -202,6 +207,159 @@ static int sendfile_pipe(void) {
     return 0;
 }
 
+/* MAP_SHARED file mappings: stores are the file's bytes (read() sees them
+ * at once, as Linux's page cache makes them), write() is seen by the
+ * mappings, forks and other mappings of the file share the pages; private
+ * mappings do not write back. */
+static int mapfile(void) {
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/friscy-mapfile-%d", (int)getpid());
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) { perror("open"); return 1; }
+    write(fd, "0123456789abcdef", 16);
+    ftruncate(fd, 8192);
+    char *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED) { perror("mmap"); return 1; }
+    printf("mapping shows the file: %.16s\n", m);
+    memcpy(m, "MAPPED", 6);
+    memcpy(m + 4096, "second page", 11);
+    char buf[64] = {0};
+    pread(fd, buf, 16, 0);
+    printf("pread right after the store: %s\n", buf);
+    printf("msync: %d\n", msync(m, 8192, MS_SYNC));
+    memset(buf, 0, sizeof buf);
+    pread(fd, buf, 11, 4096);
+    printf("pread of page 2: %s\n", buf);
+    lseek(fd, 0, SEEK_SET);
+    memset(buf, 0, sizeof buf);
+    read(fd, buf, 16);
+    printf("read: %s\n", buf);
+    pwrite(fd, "WRITE", 5, 10);
+    printf("mapping after pwrite: %.16s\n", m);
+
+    /* A second mapping of the same page is the same memory. */
+    char *m2 = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 4096);
+    printf("second mapping of page 2: %.11s\n", m2);
+    m[4096] = 'S';
+    printf("second mapping sees the store: %c\n", m2[0]);
+    munmap(m2, 4096);
+
+    /* A child's stores through the inherited mapping reach the file. */
+    pid_t c = fork();
+    if (c == 0) {
+        memcpy(m + 100, "from the child", 14);
+        _exit(0);
+    }
+    waitpid(c, NULL, 0);
+    memset(buf, 0, sizeof buf);
+    pread(fd, buf, 14, 100);
+    printf("parent reads the child's store: %s\n", buf);
+    /* A child that maps the file itself shares the pages too. */
+    c = fork();
+    if (c == 0) {
+        char *cm = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        memcpy(cm + 200, "child's own map", 15);
+        munmap(cm, 4096);
+        _exit(0);
+    }
+    waitpid(c, NULL, 0);
+    printf("parent mapping sees it: %.15s\n", m + 200);
+
+    /* Private mappings are copies. */
+    char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    printf("private mapping: %.6s\n", p);
+    p[0] = 'p';
+    memset(buf, 0, sizeof buf);
+    pread(fd, buf, 1, 0);
+    printf("file after a private store: %s, shared mapping: %c\n", buf, m[0]);
+    munmap(p, 4096);
+
+    /* After munmap and close, the file keeps everything. */
+    munmap(m, 8192);
+    close(fd);
+    fd = open(path, O_RDONLY);
+    memset(buf, 0, sizeof buf);
+    read(fd, buf, 16);
+    printf("reopened: %s\n", buf);
+    memset(buf, 0, sizeof buf);
+    pread(fd, buf, 15, 200);
+    printf("reopened at 200: %s\n", buf);
+    struct stat st;
+    fstat(fd, &st);
+    printf("size %lld\n", (long long)st.st_size);
+    errno = 0;
+    void *ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    printf("writable shared map of a read-only fd: %s\n",
+           ro == MAP_FAILED ? strerror(errno) : "mapped");
+    close(fd);
+    unlink(path);
+    return 0;
+}
+
+/* Shared mappings that grow or move: a file grown by ftruncate and its
+ * mapping by mremap (moved, the pages stay the file's), truncation zeroing
+ * the tail of the last page, shared anonymous memory moved by mremap. */
+static int mapgrow(void) {
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/friscy-mapgrow-%d", (int)getpid());
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) { perror("open"); return 1; }
+    ftruncate(fd, 4096);
+    char *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    strcpy(m, "first page");
+    ftruncate(fd, 3 * 4096);
+    /* Something right after the mapping forces mremap to move it. */
+    void *block = mmap(m + 4096, 4096, PROT_READ,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    char *g = mremap(m, 4096, 3 * 4096, MREMAP_MAYMOVE);
+    if (g == MAP_FAILED) { perror("mremap"); return 1; }
+    printf("moved: %d, keeps: %s\n", block != MAP_FAILED ? g != m : 1, g);
+    strcpy(g + 2 * 4096, "third page");
+    char buf[32] = {0};
+    pread(fd, buf, 10, 2 * 4096);
+    printf("pread of page 3 after mremap: %s\n", buf);
+    pwrite(fd, "FIRST", 5, 0);
+    printf("moved mapping sees pwrite: %.10s\n", g);
+    pid_t c = fork();
+    if (c == 0) {
+        memcpy(g + 4096, "child", 5);
+        _exit(0);
+    }
+    waitpid(c, NULL, 0);
+    memset(buf, 0, sizeof buf);
+    pread(fd, buf, 5, 4096);
+    printf("child's store in the grown part: %s\n", buf);
+
+    /* Shrinking the file zeroes the rest of its last page. */
+    ftruncate(fd, 5);
+    printf("after truncate to 5: %.5s, byte 6 is %d\n", g, g[6]);
+    munmap(g, 3 * 4096);
+    if (block != MAP_FAILED)
+        munmap(block, 4096);
+    struct stat st;
+    fstat(fd, &st);
+    printf("size %lld\n", (long long)st.st_size);
+    close(fd);
+    unlink(path);
+
+    /* Shared anonymous memory moved by mremap stays shared. (Growing it
+     * is not portable: on Linux the pages past the original size are past
+     * the end of its shmem object and give SIGBUS.) */
+    char *s = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    strcpy(s, "anon");
+    char *to = mmap(NULL, 3 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *s2 = mremap(s, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED, to + 4096);
+    printf("moved to the given address: %d, keeps: %s\n", s2 == to + 4096, s2);
+    c = fork();
+    if (c == 0) {
+        strcpy(s2, "ANON");
+        _exit(0);
+    }
+    waitpid(c, NULL, 0);
+    printf("shared anon after mremap: %s\n", s2);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     const char *what = argc > 1 ? argv[1] : "";
@@ -215,6 +373,10 @@ int main(int argc, char **argv) {
         return file_times();
     if (!strcmp(what, "sendfile"))
         return sendfile_pipe();
-    fprintf(stderr, "usage: sharing mapshared|unlinked|devfd|times|sendfile\n");
+    if (!strcmp(what, "mapfile"))
+        return mapfile();
+    if (!strcmp(what, "mapgrow"))
+        return mapgrow();
+    fprintf(stderr, "usage: sharing mapshared|unlinked|devfd|times|sendfile|mapfile|mapgrow\n");
     return 2;
 }

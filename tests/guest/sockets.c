@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/uio.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -304,6 +306,108 @@ static int dgram(void) {
     return 0;
 }
 
+static void setup_mmsg(struct mmsghdr *m, struct iovec *iov, char (*bufs)[16], int n, int small) {
+    memset(m, 0, sizeof *m * n);
+    for (int i = 0; i < n; i++) {
+        memset(bufs[i], 0, 16);
+        iov[i].iov_base = bufs[i];
+        iov[i].iov_len = i == small ? 3 : 15;
+        m[i].msg_hdr.msg_iov = &iov[i];
+        m[i].msg_hdr.msg_iovlen = 1;
+    }
+}
+
+static void show_mmsg(const char *what, int n, struct mmsghdr *m, char (*bufs)[16]) {
+    if (n < 0) {
+        printf("%s: %s\n", what, strerror(errno));
+        return;
+    }
+    printf("%s: %d\n", what, n);
+    for (int i = 0; i < n; i++)
+        printf("  [%d] len %u trunc %d '%s'\n", i, m[i].msg_len,
+               (m[i].msg_hdr.msg_flags & MSG_TRUNC) != 0, bufs[i]);
+}
+
+/* sendmmsg/recvmmsg: batches with per-message lengths, truncation,
+ * MSG_WAITFORONE, non-blocking, a stream socket, and errors. */
+static int mmsg(void) {
+    int sv[2];
+    check("socketpair dgram", socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
+    const char *words[] = {"one", "two!", "three", "four"};
+    struct iovec iov[4];
+    struct mmsghdr out[4];
+    memset(out, 0, sizeof out);
+    for (int i = 0; i < 4; i++) {
+        iov[i].iov_base = (void *)words[i];
+        iov[i].iov_len = strlen(words[i]);
+        out[i].msg_hdr.msg_iov = &iov[i];
+        out[i].msg_hdr.msg_iovlen = 1;
+    }
+    int n = sendmmsg(sv[0], out, 4, 0);
+    printf("sendmmsg: %d lens %u %u %u %u\n", n, out[0].msg_len, out[1].msg_len,
+           out[2].msg_len, out[3].msg_len);
+    printf("sendmmsg of none: %d\n", sendmmsg(sv[0], out, 0, 0));
+
+    char bufs[4][16];
+    struct iovec riov[4];
+    struct mmsghdr in[4];
+    setup_mmsg(in, riov, bufs, 4, 2);
+    show_mmsg("recvmmsg 3", recvmmsg(sv[1], in, 3, 0, NULL), in, bufs);
+    setup_mmsg(in, riov, bufs, 4, -1);
+    show_mmsg("recvmmsg waitforone", recvmmsg(sv[1], in, 4, MSG_WAITFORONE, NULL), in, bufs);
+    setup_mmsg(in, riov, bufs, 4, -1);
+    show_mmsg("recvmmsg empty", recvmmsg(sv[1], in, 4, MSG_DONTWAIT, NULL), in, bufs);
+
+    /* With a timeout, the messages that are there. */
+    sendmmsg(sv[0], out, 2, 0);
+    struct timespec ts = {1, 0};
+    setup_mmsg(in, riov, bufs, 4, -1);
+    show_mmsg("recvmmsg timeout", recvmmsg(sv[1], in, 2, 0, &ts), in, bufs);
+
+    /* The first message is waited for. */
+    pid_t c = fork();
+    if (c == 0) {
+        struct timespec d = {0, 20 * 1000 * 1000};
+        nanosleep(&d, NULL);
+        sendmmsg(sv[0], out, 3, 0);
+        _exit(0);
+    }
+    setup_mmsg(in, riov, bufs, 4, -1);
+    n = recvmmsg(sv[1], in, 4, MSG_WAITFORONE, NULL);
+    printf("blocking recvmmsg: at least one %d, first '%s'\n", n >= 1, bufs[0]);
+    waitpid(c, NULL, 0);
+    int rest = n;
+    while (rest < 3) {
+        setup_mmsg(in, riov, bufs, 4, -1);
+        int m = recvmmsg(sv[1], in, 4, MSG_DONTWAIT, NULL);
+        if (m <= 0)
+            break;
+        rest += m;
+    }
+    printf("all three arrived: %d\n", rest == 3);
+
+    /* Errors. */
+    errno = 0;
+    printf("bad fd: %d %s\n", sendmmsg(99, out, 1, 0), strerror(errno));
+    int p[2];
+    pipe(p);
+    errno = 0;
+    printf("not a socket: %d %s\n", recvmmsg(p[0], in, 1, 0, NULL), strerror(errno));
+    close(sv[0]);
+    close(sv[1]);
+
+    /* A stream: the messages are bytes in order. */
+    check("socketpair stream", socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    printf("stream sendmmsg: %d\n", sendmmsg(sv[0], out, 4, 0));
+    char all[32] = {0};
+    printf("stream read: %zd '%s'\n", read(sv[1], all, sizeof all - 1), all);
+    close(sv[1]);
+    errno = 0;
+    printf("peer gone: %d %s\n", sendmmsg(sv[0], out, 2, MSG_NOSIGNAL), strerror(errno));
+    close(sv[0]);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     const char *what = argc > 1 ? argv[1] : "";
@@ -317,6 +421,8 @@ int main(int argc, char **argv) {
         return rights();
     if (!strcmp(what, "dgram"))
         return dgram();
-    fprintf(stderr, "usage: sockets pair|echo|errors|rights|dgram\n");
+    if (!strcmp(what, "mmsg"))
+        return mmsg();
+    fprintf(stderr, "usage: sockets pair|echo|errors|rights|dgram|mmsg\n");
     return 2;
 }

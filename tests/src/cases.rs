@@ -189,12 +189,14 @@ fn bases() -> Vec<Base> {
         base("proc_signal_read", "procmodel", &["signal-read"]),
         base("proc_sigchld", "procmodel", &["sigchld"]).stdout_only(),
         base("proc_sigpipe", "procmodel", &["sigpipe"]).stdout_only(),
+        base("proc_stop_restart", "procmodel", &["stop-restart"]),
         // AF_UNIX sockets (tests/guest/sockets.c).
         base("sock_pair", "sockets", &["pair"]),
         base("sock_echo_fork", "sockets", &["echo"]),
         base("sock_errors", "sockets", &["errors"]),
         base("sock_scm_rights", "sockets", &["rights"]),
         base("sock_dgram", "sockets", &["dgram"]),
+        base("sock_mmsg", "sockets", &["mmsg"]),
         // timerfd and pidfd (tests/guest/timers.c).
         base("timerfd", "timers", &["timerfd"]),
         base("pidfd", "timers", &["pidfd"]),
@@ -204,6 +206,12 @@ fn bases() -> Vec<Base> {
         base("dev_fd_reopen", "sharing", &["devfd"]),
         base("file_times_ns", "sharing", &["times"]),
         base("sendfile_full_pipe", "sharing", &["sendfile"]),
+        base("shared_file_mapping", "sharing", &["mapfile"]),
+        base("shared_mapping_growth", "sharing", &["mapgrow"]),
+        // signalfd (tests/guest/signalfd.c).
+        base("signalfd_basic", "signalfd", &["basic"]),
+        base("signalfd_waiting", "signalfd", &["waiting"]),
+        base("signalfd_threads", "signalfd", &["threads"]),
     ]
 }
 

@@ -1,8 +1,9 @@
 //! `friscy run -it IMAGE -- sh` driven through a real pty (a tmux pane), as
 //! a user at a terminal would: the prompt appears, typed commands echo once,
 //! ^C interrupts a foreground `sleep` and the shell survives, a background
-//! job shows in `jobs` and dies with `kill %1`, ^D ends the shell with
-//! status 0, and the host terminal's settings are what they were before.
+//! job shows in `jobs` and dies with `kill %1`, a background `cat` is
+//! stopped by SIGTTIN and `fg` resumes it, ^D ends the shell with status 0,
+//! and the host terminal's settings are what they were before.
 //!
 //! The image is the Debian base image (`/bin/sh` is dash), built on first
 //! use by `friscy_tests::debian::ensure`.
@@ -176,6 +177,36 @@ fn shell_with_job_control_on_a_real_pty() {
         !tail.contains("Running"),
         "the job still runs after `kill %1`:\n{screen}"
     );
+
+    // A background job reading the terminal is stopped by SIGTTIN; `fg`
+    // continues it in the foreground, where its read gets what is typed.
+    pane.type_text("cat &");
+    pane.press("Enter");
+    std::thread::sleep(Duration::from_millis(800));
+    pane.type_text("jobs");
+    pane.press("Enter");
+    pane.wait_for("`jobs` to show cat stopped for tty input", 30, |s| {
+        s.lines()
+            .any(|l| l.starts_with("[1]") && l.contains("Stopped (tty input)") && l.contains("cat"))
+    });
+    pane.type_text("fg");
+    pane.press("Enter");
+    std::thread::sleep(Duration::from_millis(800));
+    pane.type_text("typed-into-cat");
+    pane.press("Enter");
+    // The line discipline echoes it, then cat writes it back.
+    pane.wait_for("cat to copy the typed line", 30, |s| {
+        s.lines()
+            .filter(|l| l.trim_end() == "typed-into-cat")
+            .count()
+            >= 2
+    });
+    pane.press("C-d");
+    pane.type_text("echo cat-done-$((6*7))");
+    pane.press("Enter");
+    pane.wait_for("the shell after cat ends", 30, |s| {
+        s.lines().any(|l| l.trim_end() == "cat-done-42")
+    });
 
     // ^D at the prompt ends the shell with status 0.
     pane.press("C-d");

@@ -79,11 +79,13 @@ differential!(
     proc_signal_read,
     proc_sigchld,
     proc_sigpipe,
+    proc_stop_restart,
     sock_pair,
     sock_echo_fork,
     sock_errors,
     sock_scm_rights,
     sock_dgram,
+    sock_mmsg,
     timerfd,
     pidfd,
     shared_memory_fork,
@@ -91,6 +93,11 @@ differential!(
     dev_fd_reopen,
     file_times_ns,
     sendfile_full_pipe,
+    shared_file_mapping,
+    shared_mapping_growth,
+    signalfd_basic,
+    signalfd_waiting,
+    signalfd_threads,
 );
 
 /// Every case in the library has tests here (and nothing else).

@@ -73,7 +73,7 @@ pub fn find_command(
 }
 
 /// Read an executable file, checking it is a regular file with an x bit.
-fn read_executable(k: &Kernel, cwd: Ino, path: &[u8]) -> Result<Vec<u8>, ExecError> {
+fn read_executable(k: &mut Kernel, cwd: Ino, path: &[u8]) -> Result<Vec<u8>, ExecError> {
     let l = k.vfs.resolve(cwd, path, true).map_err(|e| match e {
         Errno::ENOENT | Errno::ENOTDIR => ExecError::NotFound(show(path)),
         e => ExecError::Io {
@@ -93,10 +93,13 @@ fn read_executable(k: &Kernel, cwd: Ino, path: &[u8]) -> Result<Vec<u8>, ExecErr
     if node.mode & 0o111 == 0 {
         return Err(ExecError::NoPermission(show(path)));
     }
-    k.vfs.read_all(l.ino).map_err(|e| ExecError::Io {
+    let io = |e: crate::kernel::errno::Errno| ExecError::Io {
         path: show(path),
         errno: e.0,
-    })
+    };
+    // A program written through a shared mapping runs as written.
+    k.pages.write_back(&mut k.vfs, l.ino).map_err(io)?;
+    k.vfs.read_all(l.ino).map_err(io)
 }
 
 /// A program ready to run in a fresh address space.

@@ -42,6 +42,8 @@ pub enum FileKind {
     Epoll(super::syscall::epoll::EpollRef),
     Socket(super::socket::SocketRef),
     TimerFd(super::syscall::timerfd::TimerFdRef),
+    /// A signalfd: reads the reader's pending signals in its mask.
+    SignalFd(super::syscall::signalfd::SignalFdRef),
     /// A process descriptor (pidfd_open): readable once the process has exited.
     PidFd(super::Pid),
 }

@@ -7,12 +7,15 @@
 pub mod errno;
 pub mod exec;
 pub mod fd;
+pub mod pagecache;
 pub mod pipe;
 pub mod procfs;
 pub mod signal;
 pub mod socket;
 pub mod syscall;
 pub mod task;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod tty;
 
 use std::cell::RefCell;
@@ -72,6 +75,8 @@ pub struct Kernel {
     pub unix: socket::Registry,
     /// Every timerfd, so an idle scheduler wakes for the next expiry.
     pub timerfds: Vec<std::rc::Weak<RefCell<syscall::timerfd::TimerFd>>>,
+    /// Pages of MAP_SHARED file mappings, kept coherent with the files.
+    pub pages: pagecache::PageCache,
 }
 
 /// Instructions a task runs before the scheduler looks at others.
@@ -113,6 +118,7 @@ impl Kernel {
             boot_ns,
             unix: socket::Registry::default(),
             timerfds: Vec::new(),
+            pages: pagecache::PageCache::default(),
         }
     }
 
@@ -182,7 +188,8 @@ impl Kernel {
         if !self.vfs.has_orphans() {
             return;
         }
-        let mut in_use = std::collections::HashSet::new();
+        // A mapped file lives on after its last descriptor closes.
+        let mut in_use: std::collections::HashSet<_> = self.pages.cached_files().collect();
         for p in self.procs.values() {
             in_use.insert(p.fs.borrow().cwd);
             for (_, e) in p.fds.borrow().iter() {
@@ -320,6 +327,42 @@ impl Kernel {
                 (t.pending | proc_pending) & mask != 0
             }
         }
+    }
+
+    /// Signals pending for thread `tid`: its own and its process's.
+    pub fn pending_for(&self, tid: Pid) -> SigSet {
+        let Some(t) = self.tasks.get(&tid) else {
+            return 0;
+        };
+        let proc_pending = self.procs.get(&t.pid).map(|p| p.pending).unwrap_or(0);
+        t.pending | proc_pending
+    }
+
+    /// Take one pending signal in `mask` for thread `tid` without
+    /// delivering it (sigtimedwait, signalfd): as Linux's dequeue_signal,
+    /// the thread's own signals first, then the process's, lowest first.
+    pub fn dequeue_signal(&mut self, tid: Pid, mask: SigSet) -> Option<SigInfo> {
+        let t = self.tasks.get_mut(&tid)?;
+        let pid = t.pid;
+        let (sig, thread) = if t.pending & mask != 0 {
+            let sig = (t.pending & mask).trailing_zeros() as u8 + 1;
+            t.pending &= !bit(sig);
+            (sig, true)
+        } else {
+            let p = self.procs.get_mut(&pid)?;
+            if p.pending & mask == 0 {
+                return None;
+            }
+            let sig = (p.pending & mask).trailing_zeros() as u8 + 1;
+            p.pending &= !bit(sig);
+            (sig, false)
+        };
+        let key = if thread { tid } else { pid };
+        Some(
+            self.siginfo
+                .remove(&(key, sig, thread))
+                .unwrap_or(SigInfo::user(sig, 0)),
+        )
     }
 
     /// Signals `t` could take now.
@@ -719,6 +762,12 @@ impl Kernel {
                 match default_action(sig) {
                     DefaultAction::Ignore | DefaultAction::Continue => continue,
                     DefaultAction::Stop => {
+                        // An interrupted call starts afresh when continued
+                        // (Linux restarts it: no handler ran), rather than
+                        // seeing the interruption (EINTR from poll, ...).
+                        if let Some(t) = self.tasks.get_mut(&tid) {
+                            t.resume = None;
+                        }
                         self.stop_process(pid, sig);
                         return;
                     }
@@ -815,6 +864,8 @@ impl Kernel {
         p.vfork_parent = None;
         let ppid = p.ppid;
         let exit_signal = p.exit_signal;
+        // Its shared file mappings are gone: their stores go to the files.
+        self.pages.gc(&mut self.vfs);
         self.reap_orphans();
         if pid == self.init_pid {
             let code = if status & 0x7f == 0 {

@@ -128,6 +128,7 @@ fn process_dir(k: &mut Kernel, proc_dir: Ino, pid: Pid) -> KResult<()> {
                 | FileKind::Epoll(_)
                 | FileKind::Socket(_)
                 | FileKind::TimerFd(_)
+                | FileKind::SignalFd(_)
                 | FileKind::PidFd(_) => f.path.clone(),
             };
             (*fd, target)

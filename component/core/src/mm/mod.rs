@@ -22,6 +22,10 @@
 //!   take the slow path, which invalidates the page's decoded blocks
 //!   (self-modifying code and JITs just work) and tells the CPU through
 //!   `pending`.
+//! - MAP_SHARED pages (`Mem::shared`) are never copied on write: forks keep
+//!   the same `Rc`, and a shared file mapping installs the kernel page
+//!   cache's pages ([`SharedPage`]) so stores reach every mapping and, through
+//!   the cache, the file.
 //! - The decoded-block cache ([`crate::cpu::CodeCache`]) is owned here so that
 //!   threads sharing the address space share it; it is invalidated on writes to
 //!   code pages, `unmap`, `protect`, remapping and `fence.i`.
@@ -142,7 +146,7 @@ impl MemoryBudget {
 }
 
 /// One guest page of memory. Charged to a budget while alive.
-pub(crate) struct PageBuf {
+pub struct PageBuf {
     pub(crate) bytes: [u8; PAGE],
     budget: Option<Arc<MemoryBudget>>,
 }
@@ -169,6 +173,32 @@ impl PageBuf {
         }
         Some(p)
     }
+}
+
+/// A page that several address spaces (and the kernel's page cache of
+/// shared file mappings) hold at once; stores through any mapping of it are
+/// seen by all.
+pub type SharedPage = Rc<PageBuf>;
+
+/// A new zero-filled page charged to `budget`; None when the budget is spent.
+pub fn new_page(budget: &Arc<MemoryBudget>) -> Option<SharedPage> {
+    PageBuf::alloc(budget, None)
+}
+
+/// The bytes of a page. Guest stores happen only while the kernel is not
+/// running, so they cannot change under this borrow.
+pub fn page_bytes(p: &SharedPage) -> &[u8; PAGE] {
+    &p.bytes
+}
+
+/// Overwrite the bytes of a page at `off` in place (as much of `data` as
+/// fits), so that every address space mapping it sees them.
+pub fn page_store(p: &SharedPage, off: usize, data: &[u8]) {
+    let n = data.len().min(PAGE.saturating_sub(off));
+    // SAFETY: `off + n <= PAGE`; the page is alive (we hold `p`), and the
+    // other holders reach the bytes only through raw pointers or momentary
+    // slices that are not live while the kernel runs (see TlbEntry).
+    unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), host_of(p).add(off), n) };
 }
 
 /// Fast hasher for page numbers (guest-controlled but only self-harming).
@@ -459,6 +489,32 @@ impl Mem {
             }
         }
         self.flush_tlb_range(s, e);
+    }
+
+    /// Put `page` at page number `vpn` (which must be in a region), shared
+    /// (MAP_SHARED: never copied on write) or private (copy-on-write if
+    /// another space holds it too).
+    fn install(&mut self, vpn: u64, page: Rc<PageBuf>, shared: bool) {
+        let slot = match self.map.get(&vpn) {
+            Some(&s) => s,
+            None => match self.free.pop() {
+                Some(s) => s,
+                None => {
+                    self.slots.push(zero_page());
+                    (self.slots.len() - 1) as u32
+                }
+            },
+        };
+        if let Some(p) = self.slots.get_mut(slot as usize) {
+            *p = page;
+        }
+        self.map.insert(vpn, slot);
+        if shared {
+            self.shared.insert(vpn);
+        } else {
+            self.shared.remove(&vpn);
+        }
+        self.flush_tlb_range(vpn, vpn + 1);
     }
 
     fn first_hole(&self, s: u64, e: u64) -> Option<u64> {
@@ -978,6 +1034,84 @@ impl AddressSpace {
                 .fill_write(vpn << PAGE_SHIFT, false)
                 .map_err(|_| MmError::OutOfMemory)?;
             self.m.shared.insert(vpn);
+        }
+        Ok(())
+    }
+
+    /// Map `pages` (one per page, in order) at `addr` with `prot` as a
+    /// MAP_SHARED mapping, replacing whatever was there: stores go to these
+    /// very pages, whoever else holds them.
+    pub fn map_shared_pages(
+        &mut self,
+        addr: u64,
+        pages: Vec<SharedPage>,
+        prot: Prot,
+    ) -> Result<(), MmError> {
+        let len = (pages.len() as u64)
+            .checked_mul(PAGE_SIZE)
+            .ok_or(MmError::Invalid)?;
+        let (s, e) = Self::check_range(addr, len)?;
+        self.code.invalidate_range(s, e, &mut self.m);
+        self.m.drop_pages(s, e);
+        self.m.set_regions(s, e, Some(prot));
+        for (vpn, p) in (s..e).zip(pages) {
+            self.m.install(vpn, p, true);
+        }
+        Ok(())
+    }
+
+    /// The MAP_SHARED page holding `addr`, if it is one.
+    pub fn shared_page(&self, addr: u64) -> Option<SharedPage> {
+        let vpn = vpn_of(addr);
+        if !self.m.shared.contains(&vpn) {
+            return None;
+        }
+        let slot = *self.m.map.get(&vpn)?;
+        self.m.slots.get(slot as usize).cloned()
+    }
+
+    /// The MAP_SHARED pages in [addr, addr+len).
+    pub fn shared_pages_in(&self, addr: u64, len: u64) -> Vec<SharedPage> {
+        let Some((s, e)) = page_range(addr, len) else {
+            return Vec::new();
+        };
+        self.m
+            .shared
+            .iter()
+            .filter(|&&v| v >= s && v < e)
+            .filter_map(|v| self.m.slots.get(*self.m.map.get(v)? as usize).cloned())
+            .collect()
+    }
+
+    /// Move the mapping [old, old+len) to [new, new+len) with `prot`
+    /// (mremap): the very pages, shared or private, end up at the new
+    /// address, and the old range is unmapped. Nothing is copied, so shared
+    /// mappings stay shared and no memory is charged twice.
+    pub fn move_pages(&mut self, old: u64, new: u64, len: u64, prot: Prot) -> Result<(), MmError> {
+        let (os, oe) = Self::check_range(old, len)?;
+        let (ns, _) = Self::check_range(new, len)?;
+        let m = &self.m;
+        let vpns: Vec<u64> = if oe - os <= m.map.len() as u64 {
+            (os..oe).filter(|v| m.map.contains_key(v)).collect()
+        } else {
+            m.map
+                .keys()
+                .copied()
+                .filter(|&v| v >= os && v < oe)
+                .collect()
+        };
+        let moved: Vec<(u64, Rc<PageBuf>, bool)> = vpns
+            .into_iter()
+            .filter_map(|v| {
+                let slot = *m.map.get(&v)?;
+                let page = m.slots.get(slot as usize)?.clone();
+                Some((v - os, page, m.shared.contains(&v)))
+            })
+            .collect();
+        self.unmap(old, len);
+        self.map_anon(new, len, prot)?;
+        for (i, page, shared) in moved {
+            self.m.install(ns + i, page, shared);
         }
         Ok(())
     }

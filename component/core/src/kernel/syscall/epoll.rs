@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use super::poll::{file_revents, POLLERR, POLLHUP, POLLIN, POLLOUT};
-use super::{copy_in, copy_out, SysError, SysResult};
+use super::{copy_in, copy_out, install_file, SysError, SysResult};
 use crate::kernel::errno::Errno;
 use crate::kernel::fd::{FileKind, FileRef, OpenFile, O_CLOEXEC, O_NONBLOCK, O_RDWR};
 use crate::kernel::{Kernel, Pid, Resume, Wait};
@@ -43,8 +43,7 @@ pub fn eventfd2(k: &mut Kernel, pid: Pid, initval: u32, flags: u32) -> SysResult
         O_RDWR | (flags & O_NONBLOCK),
         b"anon_inode:[eventfd]".to_vec(),
     );
-    let p = k.procs.get(&pid).ok_or(Errno::ESRCH)?;
-    Ok(p.fds.borrow_mut().insert(file, flags & O_CLOEXEC != 0)? as u64)
+    install_file(k, pid, file, flags & O_CLOEXEC != 0)
 }
 
 pub fn eventfd_read(efd: &EventFdRef, len: usize, flags: u32) -> Result<Vec<u8>, SysError> {
@@ -105,8 +104,7 @@ pub fn epoll_create1(k: &mut Kernel, pid: Pid, flags: u32) -> SysResult {
         O_RDWR,
         b"anon_inode:[eventpoll]".to_vec(),
     );
-    let p = k.procs.get(&pid).ok_or(Errno::ESRCH)?;
-    Ok(p.fds.borrow_mut().insert(file, flags & O_CLOEXEC != 0)? as u64)
+    install_file(k, pid, file, flags & O_CLOEXEC != 0)
 }
 
 fn epoll_of(k: &Kernel, pid: Pid, epfd: i32) -> Result<EpollRef, SysError> {
@@ -172,13 +170,13 @@ pub fn epoll_ctl(k: &mut Kernel, pid: Pid, epfd: i32, op: u32, fd: i32, event: u
     Ok(0)
 }
 
-/// Ready events of an epoll instance: (fd, events, data).
-pub fn ready(k: &Kernel, ep: &Epoll) -> Vec<(i32, u32, u64)> {
+/// Ready events of an epoll instance for waiter `tid`: (fd, events, data).
+pub fn ready(k: &Kernel, tid: Pid, ep: &Epoll) -> Vec<(i32, u32, u64)> {
     ep.interest
         .iter()
         .filter_map(|(&fd, (file, events, data))| {
             let want = (*events & 0xffff) as i16 | POLLERR | POLLHUP;
-            let r = file_revents(k, &file.borrow(), want) as u32
+            let r = file_revents(k, tid, &file.borrow(), want) as u32
                 & (*events | POLLERR as u32 | POLLHUP as u32);
             (r != 0 && *events & 0xffff != 0 || r & (POLLERR | POLLHUP) as u32 != 0)
                 .then_some((fd, r, *data))
@@ -201,7 +199,7 @@ pub fn epoll_pwait(
     }
     let ep = epoll_of(k, pid, epfd)?;
     let resume = k.tasks.get_mut(&tid).ok_or(Errno::ESRCH)?.take_resume();
-    let got: Vec<(i32, u32, u64)> = ready(k, &ep.borrow())
+    let got: Vec<(i32, u32, u64)> = ready(k, tid, &ep.borrow())
         .into_iter()
         .take(max as usize)
         .collect();

@@ -1,10 +1,10 @@
 //! File and descriptor system calls.
 
-use super::{copy_in, copy_out, read_path, SysError, SysResult};
+use super::{copy_in, copy_out, install_file, read_path, SysError, SysResult};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::fd::*;
 use crate::kernel::pipe::{PipeRef, PIPE_BUF};
-use crate::kernel::signal::{SigInfo, SIGPIPE};
+use crate::kernel::signal::{SigInfo, SIGPIPE, SIGTTIN};
 use crate::kernel::{Kernel, Pid, Wait};
 use crate::vfs::inode::*;
 use crate::vfs::{new_dir, new_file, Device, FileData, Ino, Lookup, NodeKind};
@@ -284,10 +284,7 @@ fn open_tmpfile(
         flags & !(O_TMPFILE_BIT | O_DIRECTORY | O_CLOEXEC),
         shown,
     );
-    Ok(proc_mut(k, pid)?
-        .fds
-        .borrow_mut()
-        .insert(file, flags & O_CLOEXEC != 0)? as u64)
+    install_file(k, pid, file, flags & O_CLOEXEC != 0)
 }
 
 /// The (process, descriptor) a "magic" descriptor link names:
@@ -349,6 +346,7 @@ fn reopen_fd(
                     && matches!(k.vfs.node(ino)?.kind, NodeKind::File(_))
                 {
                     k.vfs.node_mut(ino)?.kind = NodeKind::File(FileData::Mem(Vec::new()));
+                    k.pages.refresh_all(&k.vfs, ino)?;
                 }
             }
             OpenFile::new(
@@ -359,10 +357,7 @@ fn reopen_fd(
         }
         None => old,
     };
-    Ok(proc_mut(k, pid)?
-        .fds
-        .borrow_mut()
-        .insert(file, flags & O_CLOEXEC != 0)? as u64)
+    install_file(k, pid, file, flags & O_CLOEXEC != 0)
 }
 
 pub fn openat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32, mode: u32) -> SysResult {
@@ -419,17 +414,14 @@ pub fn openat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32, mode:
     }
     if flags & O_TRUNC != 0 && acc != 0 && matches!(node.kind, NodeKind::File(_)) {
         k.vfs.node_mut(ino)?.kind = NodeKind::File(FileData::Mem(Vec::new()));
+        k.pages.refresh_all(&k.vfs, ino)?;
     }
     let file = OpenFile::new(
         FileKind::Node(ino),
         flags & !(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC),
         path,
     );
-    let fd = proc_mut(k, pid)?
-        .fds
-        .borrow_mut()
-        .insert(file, flags & O_CLOEXEC != 0)?;
-    Ok(fd as u64)
+    install_file(k, pid, file, flags & O_CLOEXEC != 0)
 }
 
 pub fn close(k: &mut Kernel, pid: Pid, fd: i32) -> SysResult {
@@ -545,6 +537,7 @@ pub fn lseek(k: &mut Kernel, pid: Pid, fd: i32, off: i64, whence: u32) -> SysRes
 /// offset (pread) or None to use and advance the file offset.
 fn read_file(
     k: &mut Kernel,
+    tid: Pid,
     file: &FileRef,
     len: usize,
     at: Option<u64>,
@@ -579,13 +572,20 @@ fn read_file(
                 drop(f);
                 return super::timerfd::timerfd_read(k, &t, len, flags);
             }
+            FileKind::SignalFd(s) => {
+                let (s, flags) = (s.clone(), f.flags);
+                drop(f);
+                return super::signalfd::signalfd_read(k, tid, &s, len, flags);
+            }
             FileKind::PidFd(_) => return Err(Errno::EINVAL.into()),
         };
         (ino, f.flags, at.unwrap_or(f.offset))
     };
     let Some(ino) = kind_ino else {
-        return read_terminal(k, len, flags);
+        return read_terminal(k, tid, len, flags);
     };
+    // Stores through shared mappings of the file are part of it.
+    k.pages.write_back(&mut k.vfs, ino)?;
     let data = match &k.vfs.node(ino)?.kind {
         NodeKind::Dir { .. } => return Err(Errno::EISDIR.into()),
         NodeKind::Device(Device::Null) => Vec::new(),
@@ -595,7 +595,7 @@ fn read_file(
             k.host.random(&mut v);
             v
         }
-        NodeKind::Device(Device::Tty) => return read_terminal(k, len, flags),
+        NodeKind::Device(Device::Tty) => return read_terminal(k, tid, len, flags),
         NodeKind::File(_) => {
             let mut v = vec![0u8; len];
             let n = k.vfs.read_file(ino, offset, &mut v)?;
@@ -656,7 +656,8 @@ fn write_pipe(k: &mut Kernel, pid: Pid, pipe: &PipeRef, data: &[u8], flags: u32)
     Ok(n as u64)
 }
 
-fn read_terminal(k: &mut Kernel, len: usize, flags: u32) -> Result<Vec<u8>, SysError> {
+fn read_terminal(k: &mut Kernel, tid: Pid, len: usize, flags: u32) -> Result<Vec<u8>, SysError> {
+    super::tty::job_control(k, tid, SIGTTIN)?;
     k.pump_tty();
     if !k.stdin_ready() {
         let (vmin, _) = k.tty.as_ref().map(|t| t.vmin_vtime()).unwrap_or((1, 0));
@@ -672,7 +673,8 @@ fn read_terminal(k: &mut Kernel, len: usize, flags: u32) -> Result<Vec<u8>, SysE
     Ok(k.take_input(len))
 }
 
-fn write_file(k: &mut Kernel, pid: Pid, file: &FileRef, data: &[u8], at: Option<u64>) -> SysResult {
+fn write_file(k: &mut Kernel, tid: Pid, file: &FileRef, data: &[u8], at: Option<u64>) -> SysResult {
+    let pid = k.pid_of(tid);
     let (ino, flags, offset) = {
         let f = file.borrow();
         if !f.writable() {
@@ -682,6 +684,7 @@ fn write_file(k: &mut Kernel, pid: Pid, file: &FileRef, data: &[u8], at: Option<
             FileKind::Stdio(s) => {
                 let fd = if *s == Stdio::Err { 2 } else { 1 };
                 drop(f);
+                super::tty::job_control_write(k, tid)?;
                 k.terminal_write(fd, data);
                 return Ok(data.len() as u64);
             }
@@ -702,7 +705,9 @@ fn write_file(k: &mut Kernel, pid: Pid, file: &FileRef, data: &[u8], at: Option<
                 drop(f);
                 return super::net::sock_write(k, pid, &s, data, flags);
             }
-            FileKind::TimerFd(_) | FileKind::PidFd(_) => return Err(Errno::EINVAL.into()),
+            FileKind::TimerFd(_) | FileKind::SignalFd(_) | FileKind::PidFd(_) => {
+                return Err(Errno::EINVAL.into())
+            }
         }
     };
     match &k.vfs.node(ino)?.kind {
@@ -711,6 +716,7 @@ fn write_file(k: &mut Kernel, pid: Pid, file: &FileRef, data: &[u8], at: Option<
         }
         NodeKind::Device(Device::Full) => return Err(Errno::ENOSPC.into()),
         NodeKind::Device(Device::Tty) => {
+            super::tty::job_control_write(k, tid)?;
             k.terminal_write(1, data);
             return Ok(data.len() as u64);
         }
@@ -718,6 +724,8 @@ fn write_file(k: &mut Kernel, pid: Pid, file: &FileRef, data: &[u8], at: Option<
         NodeKind::File(_) => {}
         _ => return Err(Errno::EINVAL.into()),
     }
+    // Keep what shared mappings stored, then show them the new bytes.
+    k.pages.write_back(&mut k.vfs, ino)?;
     let bytes = k.vfs.file_bytes_mut(ino)?;
     let start = if flags & O_APPEND != 0 && at.is_none() {
         bytes.len() as u64
@@ -733,42 +741,47 @@ fn write_file(k: &mut Kernel, pid: Pid, file: &FileRef, data: &[u8], at: Option<
     }
     bytes[start as usize..end as usize].copy_from_slice(data);
     k.vfs.touch(ino)?;
+    k.pages.refresh(&k.vfs, ino, start, end)?;
     if at.is_none() {
         file.borrow_mut().offset = end;
     }
     Ok(data.len() as u64)
 }
 
-pub fn read(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, len: u64) -> SysResult {
+pub fn read(k: &mut Kernel, tid: Pid, fd: i32, buf: u64, len: u64) -> SysResult {
+    let pid = k.pid_of(tid);
     let file = proc_mut(k, pid)?.fds.borrow_mut().file(fd)?;
-    let data = read_file(k, &file, len.min(IO_CHUNK) as usize, None)?;
+    let data = read_file(k, tid, &file, len.min(IO_CHUNK) as usize, None)?;
     copy_out(k, pid, buf, &data)?;
     Ok(data.len() as u64)
 }
 
-pub fn pread(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, len: u64, off: u64) -> SysResult {
+pub fn pread(k: &mut Kernel, tid: Pid, fd: i32, buf: u64, len: u64, off: u64) -> SysResult {
+    let pid = k.pid_of(tid);
     let file = proc_mut(k, pid)?.fds.borrow_mut().file(fd)?;
     if !matches!(file.borrow().kind, FileKind::Node(_)) {
         return Err(Errno::ESPIPE.into());
     }
-    let data = read_file(k, &file, len.min(IO_CHUNK) as usize, Some(off))?;
+    let data = read_file(k, tid, &file, len.min(IO_CHUNK) as usize, Some(off))?;
     copy_out(k, pid, buf, &data)?;
     Ok(data.len() as u64)
 }
 
-pub fn write(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, len: u64) -> SysResult {
+pub fn write(k: &mut Kernel, tid: Pid, fd: i32, buf: u64, len: u64) -> SysResult {
+    let pid = k.pid_of(tid);
     let file = proc_mut(k, pid)?.fds.borrow_mut().file(fd)?;
     let data = copy_in(k, pid, buf, len.min(IO_CHUNK) as usize)?;
-    write_file(k, pid, &file, &data, None)
+    write_file(k, tid, &file, &data, None)
 }
 
-pub fn pwrite(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, len: u64, off: u64) -> SysResult {
+pub fn pwrite(k: &mut Kernel, tid: Pid, fd: i32, buf: u64, len: u64, off: u64) -> SysResult {
+    let pid = k.pid_of(tid);
     let file = proc_mut(k, pid)?.fds.borrow_mut().file(fd)?;
     if !matches!(file.borrow().kind, FileKind::Node(_)) {
         return Err(Errno::ESPIPE.into());
     }
     let data = copy_in(k, pid, buf, len.min(IO_CHUNK) as usize)?;
-    write_file(k, pid, &file, &data, Some(off))
+    write_file(k, tid, &file, &data, Some(off))
 }
 
 pub(crate) fn iovecs(
@@ -791,20 +804,22 @@ pub(crate) fn iovecs(
         .collect())
 }
 
-pub fn writev(k: &mut Kernel, pid: Pid, fd: i32, iov: u64, cnt: u64) -> SysResult {
+pub fn writev(k: &mut Kernel, tid: Pid, fd: i32, iov: u64, cnt: u64) -> SysResult {
+    let pid = k.pid_of(tid);
     let file = proc_mut(k, pid)?.fds.borrow_mut().file(fd)?;
     let mut data = Vec::new();
     for (base, len) in iovecs(k, pid, iov, cnt)? {
         data.extend(copy_in(k, pid, base, len.min(IO_CHUNK) as usize)?);
     }
-    write_file(k, pid, &file, &data, None)
+    write_file(k, tid, &file, &data, None)
 }
 
-pub fn readv(k: &mut Kernel, pid: Pid, fd: i32, iov: u64, cnt: u64) -> SysResult {
+pub fn readv(k: &mut Kernel, tid: Pid, fd: i32, iov: u64, cnt: u64) -> SysResult {
+    let pid = k.pid_of(tid);
     let file = proc_mut(k, pid)?.fds.borrow_mut().file(fd)?;
     let vecs = iovecs(k, pid, iov, cnt)?;
     let total: u64 = vecs.iter().map(|v| v.1).sum();
-    let data = read_file(k, &file, total.min(IO_CHUNK) as usize, None)?;
+    let data = read_file(k, tid, &file, total.min(IO_CHUNK) as usize, None)?;
     let mut done = 0usize;
     for (base, len) in vecs {
         if done >= data.len() {
@@ -870,6 +885,7 @@ fn stat_of(k: &Kernel, kind: &FileKind) -> KResult<Stat> {
         | FileKind::PipeWrite(_)
         | FileKind::EventFd(_)
         | FileKind::TimerFd(_)
+        | FileKind::SignalFd(_)
         | FileKind::PidFd(_)
         | FileKind::Epoll(_) => Ok(Stat {
             ino: 4,
@@ -1247,8 +1263,12 @@ fn truncate_ino(k: &mut Kernel, ino: Ino, len: u64) -> SysResult {
         NodeKind::Dir { .. } => return Err(Errno::EISDIR.into()),
         _ => return Err(Errno::EINVAL.into()),
     }
+    // Stores through shared mappings below the new end stay; the pages
+    // past it read as zeros, and a shorter file zeroes its last page's tail.
+    k.pages.write_back(&mut k.vfs, ino)?;
     k.vfs.file_bytes_mut(ino)?.resize(len as usize, 0);
     k.vfs.touch(ino)?;
+    k.pages.refresh_all(&k.vfs, ino)?;
     Ok(0)
 }
 
@@ -1340,10 +1360,7 @@ pub fn memfd_create(k: &mut Kernel, pid: Pid, name: u64, flags: u32) -> SysResul
     let mut path = b"/memfd:".to_vec();
     path.extend_from_slice(&name);
     let file = OpenFile::new(FileKind::Node(ino), O_RDWR, path);
-    Ok(proc_mut(k, pid)?
-        .fds
-        .borrow_mut()
-        .insert(file, flags & MFD_CLOEXEC != 0)? as u64)
+    install_file(k, pid, file, flags & MFD_CLOEXEC != 0)
 }
 
 pub fn mknodat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, mode: u32) -> SysResult {
@@ -1377,12 +1394,13 @@ pub fn mknodat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, mode: u32) -> Sy
 /// input, so a restarted call copies it again instead of losing it.
 pub fn sendfile(
     k: &mut Kernel,
-    pid: Pid,
+    tid: Pid,
     out_fd: i32,
     in_fd: i32,
     offp: u64,
     count: u64,
 ) -> SysResult {
+    let pid = k.pid_of(tid);
     let inf = proc_mut(k, pid)?.fds.borrow().file(in_fd)?;
     let outf = proc_mut(k, pid)?.fds.borrow().file(out_fd)?;
     let n = count.min(IO_CHUNK) as usize;
@@ -1392,11 +1410,11 @@ pub fn sendfile(
     } else {
         None
     };
-    let data = read_file(k, &inf, n, at)?;
+    let data = read_file(k, tid, &inf, n, at)?;
     if data.is_empty() {
         return Ok(0);
     }
-    let written = write_file(k, pid, &outf, &data, None);
+    let written = write_file(k, tid, &outf, &data, None);
     let taken = *written.as_ref().unwrap_or(&0);
     match at {
         Some(off) if taken > 0 => copy_out(k, pid, offp, &(off + taken).to_le_bytes())?,
@@ -1425,13 +1443,14 @@ pub fn xattr(nr: u64) -> SysResult {
 
 pub fn copy_file_range(
     k: &mut Kernel,
-    pid: Pid,
+    tid: Pid,
     in_fd: i32,
     in_off: u64,
     out_fd: i32,
     out_off: u64,
     len: u64,
 ) -> SysResult {
+    let pid = k.pid_of(tid);
     if out_off != 0 {
         // Positional output: read, then pwrite.
         let inf = proc_mut(k, pid)?.fds.borrow().file(in_fd)?;
@@ -1441,15 +1460,15 @@ pub fn copy_file_range(
         let data = if in_off != 0 {
             let b = copy_in(k, pid, in_off, 8)?;
             let ioff = u64::from_le_bytes(b.try_into().unwrap_or_default());
-            let d = read_file(k, &inf, len.min(IO_CHUNK) as usize, Some(ioff))?;
+            let d = read_file(k, tid, &inf, len.min(IO_CHUNK) as usize, Some(ioff))?;
             copy_out(k, pid, in_off, &(ioff + d.len() as u64).to_le_bytes())?;
             d
         } else {
-            read_file(k, &inf, len.min(IO_CHUNK) as usize, None)?
+            read_file(k, tid, &inf, len.min(IO_CHUNK) as usize, None)?
         };
-        let n = write_file(k, pid, &outf, &data, Some(off))?;
+        let n = write_file(k, tid, &outf, &data, Some(off))?;
         copy_out(k, pid, out_off, &(off + n).to_le_bytes())?;
         return Ok(n);
     }
-    sendfile(k, pid, out_fd, in_fd, in_off, len)
+    sendfile(k, tid, out_fd, in_fd, in_off, len)
 }

@@ -38,16 +38,19 @@ pub fn value(key: i64) -> Option<u64> {
 
 /// `riscv_hwprobe(pairs, pair_count, cpusetsize, cpus, flags)`: fill in each
 /// `{key, value}` pair; unknown keys become `{-1, 0}` as Linux does. Every
-/// CPU is the same hart, so the CPU set does not matter.
+/// CPU is the same hart, so the CPU set does not matter. Like Linux, there
+/// is no bound on the count: pairs are done one by one and the first one
+/// that cannot be read or written ends the call with EFAULT (the pairs
+/// before it stay filled in).
 pub fn riscv_hwprobe(k: &mut Kernel, pid: Pid, pairs: u64, count: u64, flags: u64) -> SysResult {
     if flags != 0 {
         return Err(Errno::EINVAL.into());
     }
-    if count > 4096 {
-        return Err(Errno::EINVAL.into());
-    }
     for i in 0..count {
-        let at = pairs + i * 16;
+        let at = i
+            .checked_mul(16)
+            .and_then(|o| pairs.checked_add(o))
+            .ok_or(Errno::EFAULT)?;
         let raw = copy_in(k, pid, at, 8)?;
         let key = i64::from_le_bytes(raw.try_into().unwrap_or_default());
         let (key, val) = match value(key) {

@@ -1,10 +1,12 @@
-//! Memory system calls: brk, mmap, munmap, mprotect.
+//! Memory system calls: brk, mmap, munmap, mprotect, mremap, msync.
+//! Shared file mappings map the kernel's page cache (`kernel::pagecache`).
 
 use super::{SysError, SysResult};
 use crate::kernel::errno::Errno;
 use crate::kernel::fd::FileKind;
 use crate::kernel::{Kernel, Pid};
-use crate::mm::{MmError, Prot, PAGE_SIZE};
+use crate::mm::{AddressSpace, MmError, Prot, PAGE_SIZE};
+use crate::vfs::{Ino, NodeKind};
 
 const PROT_READ: u32 = 1;
 const PROT_WRITE: u32 = 2;
@@ -86,8 +88,9 @@ pub fn mmap(
     let len = page_up(len)
         .filter(|&l| l < TASK_SIZE)
         .ok_or(Errno::ENOMEM)?;
-    // File contents for a file mapping (a private copy; MAP_SHARED files
-    // are copies too until writes need to reach the file).
+    // A shared mapping of a regular file maps the file's cached pages; any
+    // other file mapping gets a copy of the file's bytes.
+    let mut cached: Option<(Ino, bool)> = None;
     let data = if flags & MAP_ANONYMOUS == 0 {
         let file = k
             .procs
@@ -103,14 +106,36 @@ pub fn mmap(
         if !f.readable() {
             return Err(Errno::EACCES.into());
         }
-        let size = k.vfs.node(ino)?.size();
-        let n = size.saturating_sub(off).min(len) as usize;
-        let mut buf = vec![0u8; n];
-        let got = k.vfs.read_file(ino, off, &mut buf)?;
-        buf.truncate(got);
-        Some(buf)
+        let shared = flags & MAP_SHARED != 0;
+        if shared && prot & PROT_WRITE != 0 && !f.writable() {
+            return Err(Errno::EACCES.into());
+        }
+        let regular = matches!(k.vfs.node(ino)?.kind, NodeKind::File(_));
+        if shared && regular && len <= MAX_EAGER_SHARED {
+            cached = Some((ino, prot & PROT_WRITE != 0));
+            None
+        } else {
+            k.pages.write_back(&mut k.vfs, ino)?;
+            let size = k.vfs.node(ino)?.size();
+            let n = size.saturating_sub(off).min(len) as usize;
+            let mut buf = vec![0u8; n];
+            let got = k.vfs.read_file(ino, off, &mut buf)?;
+            buf.truncate(got);
+            Some(buf)
+        }
     } else {
         None
+    };
+    let pages = match cached {
+        Some((ino, writable)) => Some(k.pages.pages(
+            &k.vfs,
+            &k.budget,
+            ino,
+            off / PAGE_SIZE,
+            len / PAGE_SIZE,
+            writable,
+        )?),
+        None => None,
     };
     let p = k.procs.get_mut(&pid).ok_or(Errno::ESRCH)?;
     let mut mm = p.mm.borrow_mut();
@@ -133,6 +158,11 @@ pub fn mmap(
         let hint = addr & !(PAGE_SIZE - 1);
         mm.find_free(hint, len).ok_or(Errno::ENOMEM)?
     };
+    if let Some(pages) = pages {
+        mm.map_shared_pages(start, pages, prot_of(prot))
+            .map_err(mm_err)?;
+        return Ok(start);
+    }
     mm.map_anon(start, len, Prot::READ | Prot::WRITE)
         .map_err(mm_err)?;
     if let Some(d) = data {
@@ -141,9 +171,9 @@ pub fn mmap(
         }
     }
     // MAP_SHARED memory is shared with forked children (semaphores and
-    // queues in shared memory: Python's multiprocessing). Writes do not
-    // reach a mapped file, and huge shared mappings stay private rather
-    // than be materialised up front.
+    // queues in shared memory: Python's multiprocessing). Huge shared
+    // mappings (anonymous, or of a file) stay private rather than be
+    // materialised up front; their stores do not reach the file.
     if flags & MAP_SHARED != 0 && len <= MAX_EAGER_SHARED {
         mm.share(start, len).map_err(mm_err)?;
     }
@@ -176,12 +206,51 @@ pub fn mprotect(k: &mut Kernel, pid: Pid, addr: u64, len: u64, prot: u32) -> Sys
         return Err(Errno::ENOMEM.into());
     }
     mm.protect(addr, len, prot_of(prot)).map_err(mm_err)?;
+    // Shared file pages that can now be stored into must be written back.
+    if prot & PROT_WRITE != 0 && !k.pages.is_empty() {
+        for page in mm.shared_pages_in(addr, len) {
+            k.pages.mark_writable(&page);
+        }
+    }
     Ok(0)
 }
 
 const MREMAP_MAYMOVE: u32 = 1;
 const MREMAP_FIXED: u32 = 2;
 
+/// Map [tail, tail+len) as the continuation of the mapping whose last page
+/// is at `tail - PAGE_SIZE`: the next pages of the same file for a shared
+/// file mapping, new shared pages for shared anonymous memory (where Linux
+/// gives SIGBUS past the size of the shmem object; more lenient here, and
+/// still shared with forks), else fresh private pages.
+fn map_tail(k: &mut Kernel, mm: &mut AddressSpace, tail: u64, len: u64, prot: Prot) -> SysResult {
+    let last = tail.checked_sub(PAGE_SIZE).and_then(|a| mm.shared_page(a));
+    let Some(last) = last else {
+        mm.map_anon(tail, len, prot).map_err(mm_err)?;
+        return Ok(0);
+    };
+    match k.pages.owner(&last) {
+        Some((ino, idx)) => {
+            let writable = k.pages.writable(ino);
+            let pages =
+                k.pages
+                    .pages(&k.vfs, &k.budget, ino, idx + 1, len / PAGE_SIZE, writable)?;
+            mm.map_shared_pages(tail, pages, prot).map_err(mm_err)?;
+        }
+        None => {
+            mm.map_anon(tail, len, Prot::READ | Prot::WRITE)
+                .map_err(mm_err)?;
+            mm.share(tail, len).map_err(mm_err)?;
+            mm.protect(tail, len, prot).map_err(mm_err)?;
+        }
+    }
+    Ok(0)
+}
+
+/// mremap: shrink in place, grow in place when the pages after the mapping
+/// are free, else move (with MREMAP_MAYMOVE) or go to MREMAP_FIXED's
+/// address. The pages themselves move, so a shared mapping stays shared
+/// with the processes and files it was shared with.
 pub fn mremap(
     k: &mut Kernel,
     pid: Pid,
@@ -194,6 +263,7 @@ pub fn mremap(
     if !old.is_multiple_of(PAGE_SIZE)
         || new_len == 0
         || flags & !(MREMAP_MAYMOVE | MREMAP_FIXED) != 0
+        || (flags & MREMAP_FIXED != 0 && flags & MREMAP_MAYMOVE == 0)
     {
         return Err(Errno::EINVAL.into());
     }
@@ -201,8 +271,8 @@ pub fn mremap(
     let new_len = page_up(new_len)
         .filter(|&l| l < TASK_SIZE)
         .ok_or(Errno::ENOMEM)?;
-    let p = k.procs.get_mut(&pid).ok_or(Errno::ESRCH)?;
-    let mut mm = p.mm.borrow_mut();
+    let mm_rc = k.procs.get(&pid).ok_or(Errno::ESRCH)?.mm.clone();
+    let mut mm = mm_rc.borrow_mut();
     if !mm.is_mapped(old, old_len) {
         return Err(Errno::EFAULT.into());
     }
@@ -216,7 +286,7 @@ pub fn mremap(
         let grow = new_len - old_len;
         let free_after = (0..grow / PAGE_SIZE).all(|i| !mm.is_mapped(tail + i * PAGE_SIZE, 1));
         if free_after && tail + grow <= TASK_SIZE {
-            mm.map_anon(tail, grow, prot).map_err(mm_err)?;
+            map_tail(k, &mut mm, tail, grow, prot)?;
             return Ok(old);
         }
         if flags & MREMAP_MAYMOVE == 0 {
@@ -224,20 +294,52 @@ pub fn mremap(
         }
     }
     let dest = if flags & MREMAP_FIXED != 0 {
-        if !new_addr.is_multiple_of(PAGE_SIZE) {
+        if !new_addr.is_multiple_of(PAGE_SIZE)
+            || new_addr.checked_add(new_len).is_none_or(|e| e > TASK_SIZE)
+        {
+            return Err(Errno::EINVAL.into());
+        }
+        // The ranges may not overlap (Linux says EINVAL).
+        if new_addr < old + old_len && old < new_addr + new_len {
             return Err(Errno::EINVAL.into());
         }
         new_addr
     } else {
         mm.find_free(0, new_len).ok_or(Errno::ENOMEM)?
     };
-    let keep = old_len.min(new_len) as usize;
-    let mut data = vec![0u8; keep];
-    mm.read_force(old, &mut data).map_err(|_| Errno::EFAULT)?;
-    mm.map_anon(dest, new_len, Prot::READ | Prot::WRITE)
-        .map_err(mm_err)?;
-    mm.write_force(dest, &data).map_err(|_| Errno::ENOMEM)?;
-    mm.protect(dest, new_len, prot).map_err(mm_err)?;
-    mm.unmap(old, old_len);
+    let keep = old_len.min(new_len);
+    mm.move_pages(old, dest, keep, prot).map_err(mm_err)?;
+    if old_len > keep {
+        mm.unmap(old + keep, old_len - keep);
+    }
+    if new_len > keep {
+        map_tail(k, &mut mm, dest + keep, new_len - keep, prot)?;
+    }
     Ok(dest)
+}
+
+const MS_ASYNC: u32 = 1;
+const MS_INVALIDATE: u32 = 2;
+const MS_SYNC: u32 = 4;
+
+/// msync: shared file mappings are coherent with the files at all times
+/// (see `kernel::pagecache`), so only the arguments are checked, as Linux
+/// does, and the cached pages are written back (file times).
+pub fn msync(k: &mut Kernel, pid: Pid, addr: u64, len: u64, flags: u32) -> SysResult {
+    if !addr.is_multiple_of(PAGE_SIZE)
+        || flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0
+        || flags & (MS_ASYNC | MS_SYNC) == (MS_ASYNC | MS_SYNC)
+    {
+        return Err(Errno::EINVAL.into());
+    }
+    let len = page_up(len).ok_or(Errno::ENOMEM)?;
+    if len == 0 {
+        return Ok(0);
+    }
+    let p = k.procs.get(&pid).ok_or(Errno::ESRCH)?;
+    if !p.mm.borrow().is_mapped(addr, len) {
+        return Err(Errno::ENOMEM.into());
+    }
+    k.pages.write_back_all(&mut k.vfs)?;
+    Ok(0)
 }

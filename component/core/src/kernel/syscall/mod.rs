@@ -11,11 +11,13 @@ pub mod net;
 pub mod poll;
 pub mod proc;
 pub mod sig;
+pub mod signalfd;
 pub mod time;
 pub mod timerfd;
 pub mod tty;
 
 use super::errno::Errno;
+use super::fd::FileRef;
 use super::{Kernel, Pid, Wait};
 
 /// Why a handler did not return a value.
@@ -36,6 +38,13 @@ impl From<Errno> for SysError {
 
 pub type SysResult = Result<u64, SysError>;
 
+/// Install `file` at the lowest free descriptor of process `pid`, marked
+/// close-on-exec when `cloexec`; returns the descriptor (EMFILE when full).
+pub fn install_file(k: &Kernel, pid: Pid, file: FileRef, cloexec: bool) -> SysResult {
+    let p = k.procs.get(&pid).ok_or(Errno::ESRCH)?;
+    Ok(p.fds.borrow_mut().insert(file, cloexec)? as u64)
+}
+
 /// Syscalls that are expected to be missing and are not worth a notice.
 const QUIET_ENOSYS: &[u64] = &[names::RSEQ];
 
@@ -48,6 +57,15 @@ pub fn dispatch(k: &mut Kernel, tid: Pid) {
     let nr = x[17];
     let a = [x[10], x[11], x[12], x[13], x[14], x[15]];
     let result = call(k, tid, nr, a);
+    // Shared file pages these calls unmapped go back to their files.
+    if !k.pages.is_empty()
+        && matches!(
+            nr,
+            names::MUNMAP | names::MREMAP | names::MMAP | names::EXECVE
+        )
+    {
+        k.pages.gc(&mut k.vfs);
+    }
     if k.strace && !matches!(result, Err(SysError::Block(_))) {
         trace(k, tid, nr, &a, &result);
     }
@@ -80,7 +98,7 @@ fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
         DUP3 => fs::dup3(k, pid, a[0] as i32, a[1] as i32, a[2] as u32),
         PIPE2 => fs::pipe2(k, pid, a[0], a[1] as u32),
         FCNTL => fs::fcntl(k, pid, a[0] as i32, a[1] as u32, a[2]),
-        IOCTL => tty::ioctl(k, pid, a[0] as i32, a[1] as u32, a[2]),
+        IOCTL => tty::ioctl(k, tid, a[0] as i32, a[1] as u32, a[2]),
         MKDIRAT => fs::mkdirat(k, pid, a[0] as i32, a[1], a[2] as u32),
         UNLINKAT => fs::unlinkat(k, pid, a[0] as i32, a[1], a[2] as u32),
         FACCESSAT | FACCESSAT2 => fs::faccessat(k, pid, a[0] as i32, a[1], a[2] as u32),
@@ -90,12 +108,12 @@ fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
         CLOSE => fs::close(k, pid, a[0] as i32),
         GETDENTS64 => fs::getdents64(k, pid, a[0] as i32, a[1], a[2]),
         LSEEK => fs::lseek(k, pid, a[0] as i32, a[1] as i64, a[2] as u32),
-        READ => fs::read(k, pid, a[0] as i32, a[1], a[2]),
-        WRITE => fs::write(k, pid, a[0] as i32, a[1], a[2]),
-        READV => fs::readv(k, pid, a[0] as i32, a[1], a[2]),
-        WRITEV => fs::writev(k, pid, a[0] as i32, a[1], a[2]),
-        PREAD64 => fs::pread(k, pid, a[0] as i32, a[1], a[2], a[3]),
-        PWRITE64 => fs::pwrite(k, pid, a[0] as i32, a[1], a[2], a[3]),
+        READ => fs::read(k, tid, a[0] as i32, a[1], a[2]),
+        WRITE => fs::write(k, tid, a[0] as i32, a[1], a[2]),
+        READV => fs::readv(k, tid, a[0] as i32, a[1], a[2]),
+        WRITEV => fs::writev(k, tid, a[0] as i32, a[1], a[2]),
+        PREAD64 => fs::pread(k, tid, a[0] as i32, a[1], a[2], a[3]),
+        PWRITE64 => fs::pwrite(k, tid, a[0] as i32, a[1], a[2], a[3]),
         READLINKAT => fs::readlinkat(k, pid, a[0] as i32, a[1], a[2], a[3]),
         NEWFSTATAT => fs::newfstatat(k, pid, a[0] as i32, a[1], a[2], a[3] as u32),
         FSTAT => fs::fstat(k, pid, a[0] as i32, a[1]),
@@ -135,11 +153,12 @@ fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
         CLOSE_RANGE => fs::close_range(k, pid, a[0] as u32, a[1] as u32, a[2] as u32),
         MEMFD_CREATE => fs::memfd_create(k, pid, a[0], a[1] as u32),
         MKNODAT => fs::mknodat(k, pid, a[0] as i32, a[1], a[2] as u32),
-        SENDFILE => fs::sendfile(k, pid, a[0] as i32, a[1] as i32, a[2], a[3]),
-        COPY_FILE_RANGE => fs::copy_file_range(k, pid, a[0] as i32, a[1], a[2] as i32, a[3], a[4]),
+        SENDFILE => fs::sendfile(k, tid, a[0] as i32, a[1] as i32, a[2], a[3]),
+        COPY_FILE_RANGE => fs::copy_file_range(k, tid, a[0] as i32, a[1], a[2] as i32, a[3], a[4]),
         SETXATTR | LSETXATTR | FSETXATTR | GETXATTR | LGETXATTR | FGETXATTR | LISTXATTR
         | LLISTXATTR | FLISTXATTR | REMOVEXATTR | LREMOVEXATTR | FREMOVEXATTR => fs::xattr(nr),
-        FLOCK | FADVISE64 | MSYNC | MLOCK | MUNLOCK | MLOCKALL | MUNLOCKALL => Ok(0),
+        FLOCK | FADVISE64 | MLOCK | MUNLOCK | MLOCKALL | MUNLOCKALL => Ok(0),
+        MSYNC => mm::msync(k, pid, a[0], a[1], a[2] as u32),
         // Identity: one root user; setting ids to what they are succeeds.
         SETUID | SETGID | SETREUID | SETREGID | SETRESUID | SETRESGID | SETFSUID | SETFSGID
         | SETGROUPS => Ok(0),
@@ -223,6 +242,7 @@ fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
         RT_SIGQUEUEINFO => sig::rt_sigqueueinfo(k, pid, a[0] as i32, a[1], a[2]),
         RT_SIGRETURN => sig::rt_sigreturn(k, tid),
         SIGALTSTACK => sig::sigaltstack(k, tid, a[0], a[1]),
+        SIGNALFD4 => signalfd::signalfd4(k, pid, a[0] as i32, a[1], a[2], a[3] as u32),
         EVENTFD2 => epoll::eventfd2(k, pid, a[0] as u32, a[1] as u32),
         EPOLL_CREATE1 => epoll::epoll_create1(k, pid, a[0] as u32),
         EPOLL_CTL => epoll::epoll_ctl(k, pid, a[0] as i32, a[1] as u32, a[2] as i32, a[3]),
@@ -275,6 +295,8 @@ fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
         RECVFROM => net::recvfrom(k, pid, a[0] as i32, a[1], a[2], a[3] as u32, a[4], a[5]),
         SENDMSG => net::sendmsg(k, pid, a[0] as i32, a[1], a[2] as u32),
         RECVMSG => net::recvmsg(k, pid, a[0] as i32, a[1], a[2] as u32),
+        SENDMMSG => net::sendmmsg(k, pid, a[0] as i32, a[1], a[2], a[3] as u32),
+        RECVMMSG => net::recvmmsg(k, pid, a[0] as i32, a[1], a[2], a[3] as u32, a[4]),
         SHUTDOWN => net::shutdown(k, pid, a[0] as i32, a[1] as u32),
         GETSOCKOPT => net::getsockopt(k, pid, a[0] as i32, a[1] as u32, a[2] as u32, a[3], a[4]),
         SETSOCKOPT => net::setsockopt(k, pid, a[0] as i32, a[1] as u32),
@@ -337,6 +359,8 @@ pub fn restartable(nr: u64) -> bool {
             | SENDTO
             | RECVMSG
             | SENDMSG
+            | RECVMMSG
+            | SENDMMSG
     )
 }
 

@@ -59,8 +59,7 @@ fn install(k: &mut Kernel, pid: Pid, sock: SocketRef, flags: u32) -> SysResult {
         O_RDWR | (flags & O_NONBLOCK),
         format!("socket:[{id}]").into_bytes(),
     );
-    let p = k.procs.get(&pid).ok_or(Errno::ESRCH)?;
-    Ok(p.fds.borrow_mut().insert(file, flags & O_CLOEXEC != 0)? as u64)
+    super::install_file(k, pid, file, flags & O_CLOEXEC != 0)
 }
 
 fn check_domain_type(domain: u32, ty: u32, proto: u32) -> Result<SockType, SysError> {
@@ -689,6 +688,89 @@ pub fn recvmsg(k: &mut Kernel, pid: Pid, fd: i32, msg: u64, flags: u32) -> SysRe
     } else {
         t.data.len()
     } as u64)
+}
+
+/// recvmmsg: after the first message, take only what is already there.
+const MSG_WAITFORONE: u32 = 0x10000;
+/// `struct mmsghdr`: a msghdr (56 bytes), then `unsigned msg_len`, padded.
+const MMSGHDR_SIZE: u64 = 64;
+const MMSG_LEN_OFFSET: u64 = 56;
+/// At most this many messages per call (Linux's UIO_MAXIOV).
+const MMSG_MAX: u64 = 1024;
+
+/// sendmmsg: sendmsg for each of `vlen` headers, storing each one's byte
+/// count in its `msg_len`; returns how many were sent. An error on the
+/// first message is the call's error; a later one ends the batch early. A
+/// message that would block after the first also ends it (a blocked call
+/// restarts from the beginning here, which must not send messages twice).
+pub fn sendmmsg(k: &mut Kernel, pid: Pid, fd: i32, vec: u64, vlen: u64, flags: u32) -> SysResult {
+    let vlen = vlen.min(MMSG_MAX);
+    let mut sent = 0;
+    while sent < vlen {
+        let hdr = vec.wrapping_add(sent * MMSGHDR_SIZE);
+        let f = if sent > 0 {
+            flags | MSG_DONTWAIT
+        } else {
+            flags
+        };
+        match sendmsg(k, pid, fd, hdr, f) {
+            Ok(n) => {
+                copy_out(
+                    k,
+                    pid,
+                    hdr.wrapping_add(MMSG_LEN_OFFSET),
+                    &(n as u32).to_le_bytes(),
+                )?;
+                sent += 1;
+            }
+            Err(_) if sent > 0 => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(sent)
+}
+
+/// recvmmsg: recvmsg into each of `vlen` headers, storing each one's byte
+/// count in its `msg_len`; returns how many were received. The first
+/// message is waited for (unless non-blocking); later ones are taken only
+/// if already queued (always with MSG_WAITFORONE; Linux would otherwise
+/// keep waiting for more, but a blocked call restarts from the beginning
+/// here and must not lose the messages it took). The timeout is read but,
+/// as on Linux where it is only checked between messages, cannot cut the
+/// wait for the first one short.
+pub fn recvmmsg(
+    k: &mut Kernel,
+    pid: Pid,
+    fd: i32,
+    vec: u64,
+    vlen: u64,
+    flags: u32,
+    timeout: u64,
+) -> SysResult {
+    if timeout != 0 {
+        super::time::read_timespec(k, pid, timeout)?;
+    }
+    let vlen = vlen.min(MMSG_MAX);
+    let flags = flags & !MSG_WAITFORONE;
+    let mut got = 0;
+    while got < vlen {
+        let hdr = vec.wrapping_add(got * MMSGHDR_SIZE);
+        let f = if got > 0 { flags | MSG_DONTWAIT } else { flags };
+        match recvmsg(k, pid, fd, hdr, f) {
+            Ok(n) => {
+                copy_out(
+                    k,
+                    pid,
+                    hdr.wrapping_add(MMSG_LEN_OFFSET),
+                    &(n as u32).to_le_bytes(),
+                )?;
+                got += 1;
+            }
+            Err(_) if got > 0 => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
 }
 
 const SO_TYPE: u32 = 3;

@@ -14,20 +14,21 @@ pub const POLLERR: i16 = 0x8;
 pub const POLLHUP: i16 = 0x10;
 pub const POLLNVAL: i16 = 0x20;
 
-/// Readiness of one descriptor of process `pid` for `events`.
-pub fn revents(k: &Kernel, pid: Pid, fd: i32, events: i16) -> i16 {
-    let Some(p) = k.procs.get(&pid) else {
+/// Readiness of one descriptor of thread `tid`'s process for `events`.
+pub fn revents(k: &Kernel, tid: Pid, fd: i32, events: i16) -> i16 {
+    let Some(p) = k.proc_of(tid) else {
         return POLLNVAL;
     };
     let Ok(file) = p.fds.borrow().file(fd) else {
         return POLLNVAL;
     };
     let f = file.borrow();
-    file_revents(k, &f, events)
+    file_revents(k, tid, &f, events)
 }
 
-/// Readiness of an open file for `events`.
-pub fn file_revents(k: &Kernel, f: &OpenFile, events: i16) -> i16 {
+/// Readiness of an open file for `events`, as thread `tid` sees it (a
+/// signalfd is readable for the threads its signals are pending for).
+pub fn file_revents(k: &Kernel, tid: Pid, f: &OpenFile, events: i16) -> i16 {
     let ready = match &f.kind {
         FileKind::Stdio(Stdio::In) => {
             let mut r = POLLOUT;
@@ -63,7 +64,7 @@ pub fn file_revents(k: &Kernel, f: &OpenFile, events: i16) -> i16 {
         }
         FileKind::EventFd(e) => super::epoll::eventfd_revents(&e.borrow()),
         FileKind::Epoll(e) => {
-            if super::epoll::ready(k, &e.borrow()).is_empty() {
+            if super::epoll::ready(k, tid, &e.borrow()).is_empty() {
                 0
             } else {
                 POLLIN
@@ -72,6 +73,7 @@ pub fn file_revents(k: &Kernel, f: &OpenFile, events: i16) -> i16 {
         FileKind::Node(_) => POLLIN | POLLOUT,
         FileKind::Socket(s) => super::net::revents(s),
         FileKind::TimerFd(t) => super::timerfd::revents(k, t),
+        FileKind::SignalFd(s) => super::signalfd::revents(k, tid, s),
         // Readable once the process has exited (or is gone).
         FileKind::PidFd(p) => {
             if k.procs
@@ -89,13 +91,12 @@ pub fn file_revents(k: &Kernel, f: &OpenFile, events: i16) -> i16 {
 
 /// Whether a blocked poller (task `tid`) has anything ready.
 pub fn any_ready(k: &Kernel, tid: Pid) -> bool {
-    let pid = k.pid_of(tid);
     k.pollers
         .get(&tid)
-        .is_some_and(|fds| fds.iter().any(|&(fd, ev)| revents(k, pid, fd, ev) != 0))
+        .is_some_and(|fds| fds.iter().any(|&(fd, ev)| revents(k, tid, fd, ev) != 0))
         || k.epollers
             .get(&tid)
-            .is_some_and(|ep| !super::epoll::ready(k, &ep.borrow()).is_empty())
+            .is_some_and(|ep| !super::epoll::ready(k, tid, &ep.borrow()).is_empty())
 }
 
 fn timeout_deadline(k: &mut Kernel, pid: Pid, ts: u64) -> Result<Option<u64>, SysError> {
@@ -147,7 +148,7 @@ pub fn ppoll(k: &mut Kernel, tid: Pid, fds: u64, nfds: u64, ts: u64, sigmask: u6
     let mut out = raw.clone();
     let mut n = 0;
     for (i, &(fd, ev)) in entries.iter().enumerate() {
-        let r = if fd < 0 { 0 } else { revents(k, pid, fd, ev) };
+        let r = if fd < 0 { 0 } else { revents(k, tid, fd, ev) };
         out[i * 8 + 6..i * 8 + 8].copy_from_slice(&r.to_le_bytes());
         if r != 0 {
             n += 1;
@@ -220,7 +221,7 @@ pub fn pselect6(
         if ev == 0 {
             continue;
         }
-        let re = revents(k, pid, fd as i32, ev);
+        let re = revents(k, tid, fd as i32, ev);
         if re & POLLNVAL != 0 {
             return Err(Errno::EBADF.into());
         }

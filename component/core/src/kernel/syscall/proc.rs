@@ -671,9 +671,8 @@ pub fn pidfd_open(k: &mut Kernel, pid: Pid, target: i32, flags: u32) -> SysResul
         O_RDWR | flags,
         b"anon_inode:[pidfd]".to_vec(),
     );
-    let p = k.procs.get(&pid).ok_or(Errno::ESRCH)?;
     // Linux always sets close-on-exec on a pidfd.
-    Ok(p.fds.borrow_mut().insert(file, true)? as u64)
+    super::install_file(k, pid, file, true)
 }
 
 /// pidfd_send_signal without siginfo: kill(2) on the descriptor's process.

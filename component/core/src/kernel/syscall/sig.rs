@@ -147,28 +147,11 @@ pub fn rt_sigtimedwait(k: &mut Kernel, tid: Pid, set: u64, info: u64, timeout: u
     let b = copy_in(k, pid, set, 8)?;
     let want = u64::from_le_bytes(b.try_into().unwrap_or_default()) & !UNBLOCKABLE;
     let resume = k.tasks.get_mut(&tid).ok_or(Errno::ESRCH)?.take_resume();
-    let t = &k.tasks[&tid];
-    let proc_pending = k.procs.get(&pid).map(|p| p.pending).unwrap_or(0);
-    let avail = (t.pending | proc_pending) & want;
-    if avail != 0 {
-        let sig = avail.trailing_zeros() as u8 + 1;
-        let thread = t.pending & bit(sig) != 0;
-        let key = if thread { tid } else { pid };
-        if thread {
-            if let Some(t) = k.tasks.get_mut(&tid) {
-                t.pending &= !bit(sig);
-            }
-        } else if let Some(p) = k.procs.get_mut(&pid) {
-            p.pending &= !bit(sig);
-        }
-        let si = k
-            .siginfo
-            .remove(&(key, sig, thread))
-            .unwrap_or(SigInfo::user(sig, 0));
+    if let Some(si) = k.dequeue_signal(tid, want) {
         if info != 0 {
             copy_out(k, pid, info, &si.encode())?;
         }
-        return Ok(sig as u64);
+        return Ok(si.signo as u64);
     }
     match resume {
         Some(Resume::Timeout) => return Err(Errno::EAGAIN.into()),

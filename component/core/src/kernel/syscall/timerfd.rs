@@ -9,7 +9,7 @@ use std::rc::{Rc, Weak};
 
 use super::poll::POLLIN;
 use super::time::{clock_ns, read_timespec, timespec};
-use super::{copy_out, SysError, SysResult};
+use super::{copy_out, install_file, SysError, SysResult};
 use crate::kernel::errno::Errno;
 use crate::kernel::fd::{FileKind, OpenFile, O_CLOEXEC, O_NONBLOCK, O_RDWR};
 use crate::kernel::{Kernel, Pid, Wait};
@@ -107,8 +107,7 @@ pub fn timerfd_create(k: &mut Kernel, pid: Pid, clock: u32, flags: u32) -> SysRe
         O_RDWR | (flags & O_NONBLOCK),
         b"anon_inode:[timerfd]".to_vec(),
     );
-    let p = k.procs.get(&pid).ok_or(Errno::ESRCH)?;
-    Ok(p.fds.borrow_mut().insert(file, flags & O_CLOEXEC != 0)? as u64)
+    install_file(k, pid, file, flags & O_CLOEXEC != 0)
 }
 
 fn timer_of(k: &Kernel, pid: Pid, fd: i32) -> Result<TimerFdRef, SysError> {
