@@ -303,6 +303,9 @@ pub(crate) struct Mem {
     /// Pages of MAP_SHARED mappings: materialised when mapped, kept (not
     /// copied) across fork, so writes are seen by every process sharing them.
     shared: VpnSet,
+    /// Pages of private file mappings: `madvise(MADV_DONTNEED)` keeps them
+    /// (Linux would reread the file; zeroing them would lose its bytes).
+    file_private: VpnSet,
     /// Code pages written since the last sync; their decoded code is stale.
     pub(crate) pending: Vec<u64>,
     oom: bool,
@@ -362,6 +365,7 @@ impl Mem {
             tlb_w: new_tlb(),
             code_pages: VpnSet::default(),
             shared: VpnSet::default(),
+            file_private: VpnSet::default(),
             pending: Vec::new(),
             oom: false,
             mmap_base: DEFAULT_MMAP_BASE,
@@ -469,6 +473,9 @@ impl Mem {
     fn drop_pages(&mut self, s: u64, e: u64) {
         if !self.shared.is_empty() {
             self.shared.retain(|v| !(s..e).contains(v));
+        }
+        if !self.file_private.is_empty() {
+            self.file_private.retain(|v| !(s..e).contains(v));
         }
         let span = e - s;
         let victims: Vec<u64> = if span <= self.map.len() as u64 {
@@ -1100,18 +1107,55 @@ impl AddressSpace {
                 .filter(|&v| v >= os && v < oe)
                 .collect()
         };
-        let moved: Vec<(u64, Rc<PageBuf>, bool)> = vpns
+        let moved: Vec<(u64, Rc<PageBuf>, bool, bool)> = vpns
             .into_iter()
             .filter_map(|v| {
                 let slot = *m.map.get(&v)?;
                 let page = m.slots.get(slot as usize)?.clone();
-                Some((v - os, page, m.shared.contains(&v)))
+                let file = m.file_private.contains(&v);
+                Some((v - os, page, m.shared.contains(&v), file))
             })
             .collect();
         self.unmap(old, len);
         self.map_anon(new, len, prot)?;
-        for (i, page, shared) in moved {
+        for (i, page, shared, file) in moved {
             self.m.install(ns + i, page, shared);
+            if file {
+                self.m.file_private.insert(ns + i);
+            }
+        }
+        Ok(())
+    }
+
+    /// Record [addr, addr+len) as a private mapping of a file (see
+    /// `Mem::file_private`).
+    pub fn mark_file_private(&mut self, addr: u64, len: u64) -> Result<(), MmError> {
+        let (s, e) = Self::check_range(addr, len)?;
+        self.m.file_private.extend(s..e);
+        Ok(())
+    }
+
+    /// `madvise(MADV_DONTNEED)`: private anonymous pages in [addr, addr+len)
+    /// are dropped, so they read as zeros again and their memory returns
+    /// to the budget; shared pages and pages of private file mappings keep
+    /// their bytes. Every page must be mapped (else `Unmapped`).
+    pub fn discard(&mut self, addr: u64, len: u64) -> Result<(), MmError> {
+        let (s, e) = Self::check_range(addr, len)?;
+        if let Some(hole) = self.m.first_hole(s, e) {
+            return Err(MmError::Unmapped {
+                addr: hole << PAGE_SHIFT,
+            });
+        }
+        let victims: Vec<u64> = (s..e)
+            .filter(|v| {
+                self.m.map.contains_key(v)
+                    && !self.m.shared.contains(v)
+                    && !self.m.file_private.contains(v)
+            })
+            .collect();
+        for vpn in victims {
+            self.code.invalidate_range(vpn, vpn + 1, &mut self.m);
+            self.m.drop_pages(vpn, vpn + 1);
         }
         Ok(())
     }
@@ -1313,6 +1357,7 @@ impl AddressSpace {
                 tlb_w: new_tlb(),
                 code_pages: VpnSet::default(),
                 shared: m.shared.clone(),
+                file_private: m.file_private.clone(),
                 pending: Vec::new(),
                 oom: false,
                 mmap_base: m.mmap_base,

@@ -264,3 +264,37 @@ fn many_pages_and_tlb_conflicts() {
         assert_eq!(s.read_u64(0x100_0000 + i * stride + 8).unwrap(), i);
     }
 }
+
+#[test]
+fn discard_zeroes_private_anonymous_pages_only() {
+    let mut s = space(1 << 24);
+    let base = 0x10_0000;
+    s.map_anon(base, 4 * 4096, Prot::READ | Prot::WRITE)
+        .unwrap();
+    for i in 0..4 {
+        s.write_u64(base + i * 4096, 0x1111 * (i + 1)).unwrap();
+    }
+    // Page 1: anonymous; page 2: shared; page 3: a private file mapping.
+    s.share(base + 2 * 4096, 4096).unwrap();
+    s.mark_file_private(base + 3 * 4096, 4096).unwrap();
+    let before = s.resident_bytes();
+    s.discard(base + 4096, 3 * 4096).unwrap();
+    assert_eq!(s.read_u64(base).unwrap(), 0x1111, "outside the range");
+    assert_eq!(s.read_u64(base + 4096).unwrap(), 0, "anonymous: zeroed");
+    assert_eq!(s.read_u64(base + 2 * 4096).unwrap(), 0x3333, "shared: kept");
+    assert_eq!(s.read_u64(base + 3 * 4096).unwrap(), 0x4444, "file: kept");
+    assert!(
+        s.resident_bytes() < before,
+        "the dropped page is given back"
+    );
+    // The page is usable again, and a hole in the range is an error
+    // (madvise's ENOMEM), with nothing dropped.
+    s.write_u64(base + 4096, 5).unwrap();
+    s.unmap(base + 3 * 4096, 4096);
+    assert!(matches!(
+        s.discard(base, 4 * 4096),
+        Err(MmError::Unmapped { addr }) if addr == base + 3 * 4096
+    ));
+    assert_eq!(s.read_u64(base).unwrap(), 0x1111);
+    assert_eq!(s.read_u64(base + 4096).unwrap(), 5);
+}

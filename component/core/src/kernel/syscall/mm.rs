@@ -169,6 +169,7 @@ pub fn mmap(
         if mm.write_force(start, &d).is_err() {
             return Err(Errno::ENOMEM.into());
         }
+        mm.mark_file_private(start, len).map_err(mm_err)?;
     }
     // MAP_SHARED memory is shared with forked children (semaphores and
     // queues in shared memory: Python's multiprocessing). Huge shared
@@ -179,6 +180,35 @@ pub fn mmap(
     }
     mm.protect(start, len, prot_of(prot)).map_err(mm_err)?;
     Ok(start)
+}
+
+const MADV_DONTNEED: u32 = 4;
+const MADV_REMOVE: u32 = 9;
+const MADV_FREE: u32 = 8;
+
+/// madvise: MADV_DONTNEED (and MADV_FREE, which Linux may treat the same
+/// way) drop private anonymous pages, which then read as zeros; the other
+/// advice changes nothing observable and is accepted.
+pub fn madvise(k: &mut Kernel, pid: Pid, addr: u64, len: u64, advice: u32) -> SysResult {
+    if !addr.is_multiple_of(PAGE_SIZE) {
+        return Err(Errno::EINVAL.into());
+    }
+    let len = page_up(len).ok_or(Errno::EINVAL)?;
+    if len == 0 {
+        return Ok(0);
+    }
+    let p = k.procs.get_mut(&pid).ok_or(Errno::ESRCH)?;
+    let mut mm = p.mm.borrow_mut();
+    match advice {
+        MADV_DONTNEED | MADV_FREE => mm.discard(addr, len).map_err(|e| match e {
+            MmError::Unmapped { .. } => Errno::ENOMEM.into(),
+            e => mm_err(e),
+        })?,
+        // Punching holes in shared memory is not done here.
+        MADV_REMOVE => return Err(Errno::EOPNOTSUPP.into()),
+        _ => {}
+    }
+    Ok(0)
 }
 
 pub fn munmap(k: &mut Kernel, pid: Pid, addr: u64, len: u64) -> SysResult {

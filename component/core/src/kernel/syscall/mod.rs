@@ -196,7 +196,7 @@ fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
         MUNMAP => mm::munmap(k, pid, a[0], a[1]),
         MPROTECT => mm::mprotect(k, pid, a[0], a[1], a[2] as u32),
         MREMAP => mm::mremap(k, pid, a[0], a[1], a[2], a[3] as u32, a[4]),
-        MADVISE => Ok(0),
+        MADVISE => mm::madvise(k, pid, a[0], a[1], a[2] as u32),
         // processes
         // riscv64 passes (flags, stack, parent_tid, tls, child_tid).
         CLONE => proc::clone(k, tid, a[0], a[1], a[2], a[4], a[3]),
