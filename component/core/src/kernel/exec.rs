@@ -49,7 +49,7 @@ fn show(p: &[u8]) -> String {
 /// Find `cmd` as a shell would: a name with a slash is a path, anything
 /// else is looked up in PATH.
 pub fn find_command(
-    k: &Kernel,
+    k: &mut Kernel,
     cwd: Ino,
     cmd: &[u8],
     path_var: &[u8],
@@ -73,7 +73,7 @@ pub fn find_command(
 }
 
 /// Read an executable file, checking it is a regular file with an x bit.
-fn read_executable(k: &Kernel, cwd: Ino, path: &[u8]) -> Result<Vec<u8>, ExecError> {
+fn read_executable(k: &mut Kernel, cwd: Ino, path: &[u8]) -> Result<Vec<u8>, ExecError> {
     let l = k.vfs.resolve(cwd, path, true).map_err(|e| match e {
         Errno::ENOENT | Errno::ENOTDIR => ExecError::NotFound(show(path)),
         e => ExecError::Io {
