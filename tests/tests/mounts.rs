@@ -1,6 +1,7 @@
 //! Host directory mounts (`-v`) through both command lines:
 //! `friscy run IMAGE -v HOST:GUEST[:ro]` and
-//! `wasmtime run --dir HOST::NAME dist/friscy.wasm --image IMAGE -v NAME:GUEST[:ro]`.
+//! `wasmtime run --dir HOST::NAME dist/friscy.wasm --image IMAGE -v NAME:GUEST[:ro]`
+//! (and the same with the packed fixture image, `OUT/app.wasm`).
 //! The guest (`/musl/fsops`, tests/guest/fsops.c) lists, reads and changes
 //! files in a temporary host directory; the test then looks at that
 //! directory on the host.
@@ -10,7 +11,9 @@ use std::path::Path;
 use std::process::Command;
 
 use friscy_tests::fixtures::{self, workspace_root};
-use friscy_tests::harness::{friscy_native, friscy_wasm, run_command, wasmtime, Output};
+use friscy_tests::harness::{
+    friscy_native, friscy_wasm, packed_app, run_command, wasmtime, Output,
+};
 
 const IMAGE: &str = "build/fixtures/rootfs.tar";
 const FSOPS: &str = "/musl/fsops";
@@ -19,9 +22,10 @@ const FSOPS: &str = "/musl/fsops";
 enum Via {
     Native,
     Wasmtime,
+    Packed,
 }
 
-const BOTH: [Via; 2] = [Via::Native, Via::Wasmtime];
+const ALL: [Via; 3] = [Via::Native, Via::Wasmtime, Via::Packed];
 
 /// One `-v`: a host directory, where it goes in the guest, read-only or not.
 struct Vol<'a> {
@@ -67,15 +71,22 @@ fn run(via: Via, vols: &[Vol], argv: &[&str]) -> Output {
             }
             c
         }
-        Via::Wasmtime => {
+        Via::Wasmtime | Via::Packed => {
             let mut c = Command::new(wasmtime().unwrap_or_else(|e| panic!("{e:#}")));
-            c.args(["run", "--dir", "build/fixtures"]);
+            c.arg("run");
+            if let Via::Wasmtime = via {
+                c.args(["--dir", "build/fixtures"]);
+            }
             for (i, v) in vols.iter().enumerate() {
                 c.arg("--dir")
                     .arg(format!("{}::/host{i}", v.host.display()));
             }
-            c.arg(friscy_wasm().unwrap_or_else(|e| panic!("{e:#}")))
-                .args(["--image", IMAGE]);
+            if let Via::Wasmtime = via {
+                c.arg(friscy_wasm().unwrap_or_else(|e| panic!("{e:#}")))
+                    .args(["--image", IMAGE]);
+            } else {
+                c.arg(packed_app().unwrap_or_else(|e| panic!("{e:#}")));
+            }
             for (i, v) in vols.iter().enumerate() {
                 c.arg("-v")
                     .arg(format!("/host{i}:{}{}", v.guest, suffix(v)));
@@ -123,7 +134,7 @@ fn host_tree() -> tempfile::TempDir {
 
 #[test]
 fn guest_lists_and_reads_host_files() {
-    for via in BOTH {
+    for via in ALL {
         let tmp = host_tree();
         let out = fsops(
             via,
@@ -146,7 +157,7 @@ fn guest_lists_and_reads_host_files() {
 
 #[test]
 fn guest_changes_reach_the_host() {
-    for via in BOTH {
+    for via in ALL {
         let tmp = host_tree();
         let h = tmp.path();
         let out = fsops(
@@ -193,7 +204,7 @@ fn guest_changes_reach_the_host() {
 
 #[test]
 fn read_only_mounts_refuse_writes() {
-    for via in BOTH {
+    for via in ALL {
         let tmp = host_tree();
         let h = tmp.path();
         for ops in [
@@ -263,7 +274,7 @@ fn bad_mounts_are_clear_errors() {
     let out = run(Via::Native, &[vol(&file, "/mnt")], &[FSOPS, "ls", "/"]);
     assert_clean_error(Via::Native, &out, &["is not a directory"]);
     // Both: the guest path must be absolute.
-    for via in BOTH {
+    for via in ALL {
         let out = run(via, &[vol(tmp.path(), "mnt")], &[FSOPS, "ls", "/"]);
         assert_clean_error(via, &out, &["`mnt` is not absolute"]);
         let out = run(via, &[vol(tmp.path(), "/proc")], &[FSOPS, "ls", "/"]);
