@@ -168,6 +168,11 @@ fn store(
     volumes: &[Volume],
 ) -> Result<Store<State>> {
     let mut wasi = WasiCtx::builder();
+    // The emulator runs synchronously on this thread: file operations on
+    // `-v` mounts block it directly instead of hopping through tokio's
+    // blocking pool (about 3x faster per call). Set before the preopens,
+    // which take the setting when made.
+    wasi.allow_blocking_current_thread(true);
     for v in volumes {
         let perms = if v.readonly {
             FsPerms::ReadOnly
