@@ -134,9 +134,14 @@ impl Vfs {
             errno,
         };
         let (parent_path, name) = norm.rsplit_once('/').unwrap_or(("", &norm));
-        let parent = self
-            .mkdir_p(parent_path.as_bytes(), 0o755)
-            .map_err(target_err)?;
+        // The directory it goes in: as the image has it (through symlinks,
+        // e.g. /var/run -> /run), else made.
+        let parent = match self.resolve(ROOT_INO, parent_path.as_bytes(), true) {
+            Ok(l) if self.node(l.ino).is_ok_and(|n| n.is_dir()) => l.ino,
+            _ => self
+                .mkdir_p(parent_path.as_bytes(), 0o755)
+                .map_err(target_err)?,
+        };
         let name = name.as_bytes();
         if self.entries(parent).map_err(target_err)?.contains_key(name) {
             self.remove_entry(parent, name).map_err(target_err)?;
