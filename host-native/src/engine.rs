@@ -9,9 +9,10 @@ use anyhow::{anyhow, Context, Result};
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
-use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxView, WasiView};
 
 use crate::providers::ImageFile;
+use crate::volumes::Volume;
 
 wasmtime::component::bindgen!({
     path: "../wit",
@@ -159,8 +160,28 @@ fn linker(engine: &Engine) -> Result<Linker<State>> {
     Ok(linker)
 }
 
-fn store(engine: &Engine, image: ImageFile, args: &[String], stdio: Stdio) -> Store<State> {
+fn store(
+    engine: &Engine,
+    image: ImageFile,
+    args: &[String],
+    stdio: Stdio,
+    volumes: &[Volume],
+) -> Result<Store<State>> {
     let mut wasi = WasiCtx::builder();
+    // The emulator runs synchronously on this thread: file operations on
+    // `-v` mounts block it directly instead of hopping through tokio's
+    // blocking pool (about 3x faster per call). Set before the preopens,
+    // which take the setting when made.
+    wasi.allow_blocking_current_thread(true);
+    for v in volumes {
+        let perms = if v.readonly {
+            FsPerms::ReadOnly
+        } else {
+            FsPerms::ReadWrite
+        };
+        wasi.preopened_dir(&v.host, &v.preopen, perms)
+            .map_err(|e| anyhow!("-v {}: cannot open {}: {e:#}", v.guest, v.host.display()))?;
+    }
     if stdio.interactive {
         wasi.inherit_stdio();
     } else {
@@ -180,16 +201,16 @@ fn store(engine: &Engine, image: ImageFile, args: &[String], stdio: Stdio) -> St
         image,
         stdio,
     };
-    Store::new(engine, state)
+    Ok(Store::new(engine, state))
 }
 
 /// Run the emulator with `args` as its command line; returns the guest's
 /// exit status.
-pub fn run(image: ImageFile, args: &[String], stdio: Stdio) -> Result<u8> {
+pub fn run(image: ImageFile, args: &[String], stdio: Stdio, volumes: &[Volume]) -> Result<u8> {
     let engine = engine()?;
     let component = load_component(&engine)?;
     let linker = linker(&engine)?;
-    let mut store = store(&engine, image, args, stdio);
+    let mut store = store(&engine, image, args, stdio, volumes)?;
 
     let export = run_export(&component, &engine)?;
     let instance = linker
@@ -249,7 +270,14 @@ mod tests {
         let engine = engine().unwrap();
         let component = load_component(&engine).unwrap();
         let linker = linker(&engine).unwrap();
-        let mut store = store(&engine, image, &["friscy".to_string()], Stdio::default());
+        let mut store = store(
+            &engine,
+            image,
+            &["friscy".to_string()],
+            Stdio::default(),
+            &[],
+        )
+        .unwrap();
         let emulator = Emulator::instantiate(&mut store, &component, &linker).unwrap();
         let machine = emulator.friscy_emulator_session().machine();
         let m = machine

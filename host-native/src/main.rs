@@ -7,6 +7,7 @@ mod engine;
 mod image;
 mod providers;
 mod tty;
+mod volumes;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -55,6 +56,11 @@ struct RunArgs {
     #[arg(short = 't', long = "tty")]
     tty: bool,
 
+    /// Mount a host directory in the guest (`HOST:GUEST`, `:ro` for
+    /// read-only); repeatable.
+    #[arg(short = 'v', long = "volume", value_name = "HOST:GUEST[:ro]")]
+    volume: Vec<String>,
+
     /// Replace the image's entrypoint (`""` clears it).
     #[arg(long, value_name = "PROG")]
     entrypoint: Option<String>,
@@ -78,8 +84,8 @@ struct RunArgs {
     command: Vec<OsString>,
 }
 
-/// The component's command line: `friscy [-e K=V]... -- CMD ARGS...`.
-fn component_args(run: &RunArgs) -> Result<Vec<String>> {
+/// The component's command line: `friscy [-e K=V]... [-v NAME:GUEST]... -- CMD ARGS...`.
+fn component_args(run: &RunArgs, volumes: &[volumes::Volume]) -> Result<Vec<String>> {
     let mut args = vec!["friscy".to_string()];
     // Names the image in the emulator's error messages (the host provides it).
     args.extend(["--image".to_string(), run.image.clone()]);
@@ -107,6 +113,9 @@ fn component_args(run: &RunArgs) -> Result<Vec<String>> {
             args.extend([flag.to_string(), value.clone()]);
         }
     }
+    for v in volumes {
+        args.extend(["-v".to_string(), v.component_arg()]);
+    }
     args.push("--".to_string());
     for word in &run.command {
         let word = word
@@ -118,8 +127,10 @@ fn component_args(run: &RunArgs) -> Result<Vec<String>> {
 }
 
 fn run(run: RunArgs) -> Result<u8> {
+    // Bad -v options are reported before the image is opened or pulled.
+    let volumes = volumes::parse(&run.volume)?;
     let image = image::open(&run.image, Some(&run.platform))?;
-    let args = component_args(&run)?;
+    let args = component_args(&run, &volumes)?;
     let tty = run.tty && tty::host_is_terminal();
     if run.tty && !tty {
         eprintln!("friscy: -t: standard input or output is not a terminal; running without one");
@@ -133,7 +144,7 @@ fn run(run: RunArgs) -> Result<u8> {
     } else {
         None
     };
-    engine::run(image, &args, stdio)
+    engine::run(image, &args, stdio, &volumes)
 }
 
 fn main() -> ExitCode {
@@ -164,7 +175,8 @@ mod tests {
 
     fn args(cli: &[&str]) -> Result<Vec<String>> {
         let Command::Run(run) = Cli::try_parse_from(cli).unwrap().command;
-        component_args(&run)
+        let volumes = volumes::parse(&run.volume)?;
+        component_args(&run, &volumes)
     }
 
     #[test]
@@ -215,5 +227,29 @@ mod tests {
             ]
         );
         assert!(args(&["friscy", "run", "-e", "=x", "i"]).is_err());
+    }
+
+    #[test]
+    fn volumes_become_preopen_options() {
+        let tmp = std::env::temp_dir();
+        let canon = std::fs::canonicalize(&tmp).unwrap();
+        let spec = format!("{}:/data:ro", tmp.display());
+        assert_eq!(
+            args(&["friscy", "run", "-v", &spec, "img", "ls"]).unwrap(),
+            [
+                "friscy".to_string(),
+                "--image".into(),
+                "img".into(),
+                "-v".into(),
+                format!("{}:/data:ro", canon.display()),
+                "--".into(),
+                "ls".into()
+            ]
+        );
+        let e = format!(
+            "{:#}",
+            args(&["friscy", "run", "-v", "/no/such:/d", "img"]).unwrap_err()
+        );
+        assert!(e.contains("/no/such"), "{e}");
     }
 }

@@ -139,6 +139,7 @@ fn start_registry(dir: &Path) -> (Registry, u16) {
 
 /// The images, built once per test process.
 struct Images {
+    /// Kept for its path; see `remove_at_exit`.
     _tmp: tempfile::TempDir,
     dir: PathBuf,
     /// `oci:DIR:v1`-style inputs, named.
@@ -154,9 +155,29 @@ fn images() -> &'static Images {
     IMAGES.get_or_init(build_images)
 }
 
+/// Remove `dir` when the test process exits. The images live in a static
+/// (built once, shared by the tests) and statics are never dropped, so the
+/// `TempDir` in it would stay behind after every run.
+fn remove_at_exit(dir: PathBuf) {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    extern "C" fn remove() {
+        if let Some(d) = DIR.get() {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+    if DIR.set(dir).is_ok() {
+        // SAFETY: `remove` is a plain function that only reads a static
+        // set before it is registered; libtest ends through exit(), which
+        // runs it once.
+        let registered = unsafe { libc::atexit(remove) };
+        assert_eq!(registered, 0, "atexit failed");
+    }
+}
+
 fn build_images() -> Images {
     let fx = fixtures::ensure();
     let tmp = tempfile::tempdir().unwrap();
+    remove_at_exit(tmp.path().to_path_buf());
     let d = tmp.path().to_path_buf();
     let prog = |p: &str| {
         Entry::File(

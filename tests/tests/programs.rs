@@ -63,6 +63,7 @@ differential!(
     exitcode_256_wraps_to_0,
     files,
     listdir,
+    fsops,
     memory,
     floats,
     clock,

@@ -2,6 +2,8 @@
 //! component implements these traits over WASI and the `friscy:*` imports;
 //! native tests implement them in memory.
 
+pub use crate::kernel::errno::Errno;
+
 /// Result of a non-blocking read of the host's standard input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StdinRead {
@@ -42,6 +44,66 @@ pub trait RootfsSource {
     fn config_json(&self) -> Option<String> {
         None
     }
+}
+
+/// What a host path names ([`HostFs::stat`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostFileType {
+    Dir,
+    File,
+    Symlink,
+    Fifo,
+    Socket,
+    CharDevice,
+    BlockDevice,
+}
+
+/// A host file's metadata, as far as the host tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostStat {
+    pub kind: HostFileType,
+    /// Permission bits, when the host reports them (wasi:filesystem does not).
+    pub perm: Option<u32>,
+    /// Bytes of a regular file; the target's length for a symlink.
+    pub size: u64,
+    pub nlink: u64,
+    /// Modification time: seconds since the epoch and nanoseconds.
+    pub mtime: (i64, u32),
+}
+
+/// A host directory mounted into the guest (`-v`). The wasm component
+/// implements it over a wasi:filesystem preopen; native tests over std::fs.
+///
+/// Paths are relative to the mounted directory: components joined by `/`,
+/// never empty, `.` or `..`; the empty path is the mounted directory itself.
+/// The guest resolves symlinks itself, so implementations must not follow a
+/// symlink in the last component. Errors are the Linux errno the guest gets.
+pub trait HostFs {
+    /// lstat: what `path` is.
+    fn stat(&self, path: &[u8]) -> Result<HostStat, Errno>;
+    /// Read up to `buf.len()` bytes of a regular file at `offset` (0 at EOF).
+    fn read_at(&self, path: &[u8], offset: u64, buf: &mut [u8]) -> Result<usize, Errno>;
+    /// Write `data` at `offset`, extending the file; returns the count written.
+    fn write_at(&self, path: &[u8], offset: u64, data: &[u8]) -> Result<usize, Errno>;
+    /// Create an empty regular file; EEXIST when `path` exists.
+    fn create(&self, path: &[u8], perm: u32) -> Result<(), Errno>;
+    fn mkdir(&self, path: &[u8], perm: u32) -> Result<(), Errno>;
+    fn unlink(&self, path: &[u8]) -> Result<(), Errno>;
+    fn rmdir(&self, path: &[u8]) -> Result<(), Errno>;
+    /// Rename within the mount, replacing `to` as rename(2) does.
+    fn rename(&self, from: &[u8], to: &[u8]) -> Result<(), Errno>;
+    /// A hard link `to` of `from`.
+    fn link(&self, from: &[u8], to: &[u8]) -> Result<(), Errno>;
+    /// The names in a directory (without `.` and `..`).
+    fn read_dir(&self, path: &[u8]) -> Result<Vec<Vec<u8>>, Errno>;
+    fn readlink(&self, path: &[u8]) -> Result<Vec<u8>, Errno>;
+    /// A symlink at `path` pointing to `target`.
+    fn symlink(&self, target: &[u8], path: &[u8]) -> Result<(), Errno>;
+    fn truncate(&self, path: &[u8], len: u64) -> Result<(), Errno>;
+    /// Set permission bits; a host that has none may accept and ignore it
+    /// (the guest then sees the bits for the rest of the run).
+    fn chmod(&self, path: &[u8], perm: u32) -> Result<(), Errno>;
+    fn set_mtime(&self, path: &[u8], mtime: (i64, u32)) -> Result<(), Errno>;
 }
 
 /// An in-memory image, for tests and for the native tools.

@@ -10,5 +10,5 @@ pub mod loader;
 pub mod mm;
 pub mod vfs;
 
-pub use driver::{BootError, Machine, MachineConfig, RunStatus, WaitReason};
-pub use host::{BytesRootfs, Host, RootfsSource, StdinRead};
+pub use driver::{BootError, HostMount, Machine, MachineConfig, RunStatus, WaitReason};
+pub use host::{BytesRootfs, Errno, Host, HostFileType, HostFs, HostStat, RootfsSource, StdinRead};

@@ -1,5 +1,5 @@
 //! Command line of the `wasi:cli/run` driver:
-//! `[--image PATH] [-e K=V]... [--] [CMD ARGS...]`.
+//! `[--image PATH] [-e K=V]... [-v PREOPEN:GUEST[:ro]]... [--] [CMD ARGS...]`.
 //!
 //! `--image` belongs to the rootfs provider composed in front of the
 //! emulator (it reads the same CLI arguments); the emulator skips it and its
@@ -25,8 +25,52 @@ pub struct Options {
     pub user: Option<String>,
     /// `--entrypoint`: replaces the image's Entrypoint (and drops its Cmd).
     pub entrypoint: Option<String>,
+    /// `-v`/`--volume`: host directories (wasi:filesystem preopens) to mount.
+    pub volumes: Vec<Volume>,
     /// `-h`/`--help` was given.
     pub help: bool,
+}
+
+/// `-v PREOPEN:GUEST[:ro]`: mount the preopen named PREOPEN at GUEST.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Volume {
+    /// The preopen's name, as the host gave it (`wasmtime run --dir HOST::NAME`).
+    pub preopen: String,
+    /// Absolute guest path.
+    pub guest: String,
+    pub readonly: bool,
+}
+
+/// Parse `PREOPEN:GUEST[:ro|:rw]`. The guest path is what follows the last
+/// `:` (after an `:ro`/`:rw` suffix), so a preopen name may hold colons.
+pub fn volume(spec: &str) -> Result<Volume, String> {
+    let (rest, readonly) = if let Some(r) = spec.strip_suffix(":ro") {
+        (r, true)
+    } else if let Some(r) = spec.strip_suffix(":rw") {
+        (r, false)
+    } else {
+        (spec, false)
+    };
+    let Some((preopen, guest)) = rest.rsplit_once(':') else {
+        return Err(format!(
+            "friscy: `-v {spec}` needs PREOPEN:GUEST[:ro] (e.g. `-v /data:/mnt/data` after `wasmtime run --dir ./data::/data`)"
+        ));
+    };
+    if preopen.is_empty() {
+        return Err(format!(
+            "friscy: `-v {spec}` names no preopened directory before the `:`"
+        ));
+    }
+    if !guest.starts_with('/') {
+        return Err(format!(
+            "friscy: `-v {spec}`: the guest path `{guest}` is not absolute; write it as /DIR"
+        ));
+    }
+    Ok(Volume {
+        preopen: preopen.to_string(),
+        guest: guest.to_string(),
+        readonly,
+    })
 }
 
 pub const USAGE: &str = "usage: friscy.wasm [--image PATH] [OPTIONS] [--] [COMMAND [ARG...]]
@@ -38,6 +82,10 @@ pub const USAGE: &str = "usage: friscy.wasm [--image PATH] [OPTIONS] [--] [COMMA
   -w, --workdir DIR        working directory in the guest
   -u, --user USER[:GROUP]  user to run as
   --entrypoint PROG        replace the image's entrypoint (`\"\"` clears it)
+  -v, --volume PREOPEN:GUEST[:ro]
+                           mount the directory the host preopened as PREOPEN at GUEST
+                           (`wasmtime run --dir ./data::/data friscy.wasm ... -v /data:/mnt`);
+                           `:ro` makes it read-only
   --                       end of friscy's options; the guest command follows";
 
 /// Parse the arguments after argv[0]. `lookup_env` resolves `-e KEY`.
@@ -79,6 +127,7 @@ where
             "-w" | "--workdir" => opts.workdir = Some(value(&flag)?),
             "-u" | "--user" => opts.user = Some(value(&flag)?),
             "--entrypoint" => opts.entrypoint = Some(value(&flag)?),
+            "-v" | "--volume" => opts.volumes.push(volume(&value(&flag)?)?),
             "-h" | "--help" => opts.help = true,
             _ if flag.starts_with("-e") && flag.len() > 2 && inline.is_none() => {
                 // `-eKEY=VALUE`
@@ -178,8 +227,47 @@ mod tests {
     }
 
     #[test]
+    fn volumes() {
+        let o = p(&[
+            "-v",
+            "/data:/mnt/data",
+            "--volume=c:d:/x:ro",
+            "-v",
+            "a:/b:rw",
+            "ls",
+        ])
+        .unwrap();
+        let v = |p: &str, g: &str, ro| Volume {
+            preopen: p.into(),
+            guest: g.into(),
+            readonly: ro,
+        };
+        assert_eq!(
+            o.volumes,
+            vec![
+                v("/data", "/mnt/data", false),
+                v("c:d", "/x", true),
+                v("a", "/b", false)
+            ]
+        );
+        assert_eq!(o.command, vec!["ls"]);
+        let e = p(&["-v", "/data:mnt"]).unwrap_err();
+        assert!(e.contains("`mnt` is not absolute"), "{e}");
+        assert!(p(&["-v", ":/x"])
+            .unwrap_err()
+            .contains("no preopened directory"));
+        assert!(p(&["-v", "/data"]).unwrap_err().contains("PREOPEN:GUEST"));
+    }
+
+    #[test]
     fn errors_are_one_line() {
-        for bad in [&["-x"][..], &["--image"], &["-e", "=v"], &["--bogus=1"]] {
+        for bad in [
+            &["-x"][..],
+            &["--image"],
+            &["-e", "=v"],
+            &["--bogus=1"],
+            &["-v", "x"],
+        ] {
             let e = p(bad).unwrap_err();
             assert!(e.starts_with("friscy: ") && !e.contains('\n'), "{e}");
         }

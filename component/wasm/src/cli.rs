@@ -52,6 +52,15 @@ fn main() -> u8 {
         return 0;
     }
 
+    // Unknown preopens are reported before the image is touched.
+    let mounts = match crate::hostfs::mounts(&opts.volumes) {
+        Ok(mounts) => mounts,
+        Err(msg) => {
+            eprintln_line(&msg);
+            return 125;
+        }
+    };
+
     let stdin = Rc::new(RefCell::new(Stdin::new()));
     let host = WasiHost::new(stdin.clone());
     let strace = std::env::var("FRISCY_STRACE").is_ok_and(|v| !v.is_empty() && v != "0");
@@ -68,6 +77,7 @@ fn main() -> u8 {
             user: opts.user,
             image_config: rootfs.config_json(),
             image_name: opts.image,
+            mounts,
             ..MachineConfig::default()
         };
         Machine::boot(cfg, Box::new(rootfs), Box::new(host))

@@ -3,7 +3,7 @@
 //! It wires [`friscy_core::Machine`] to the outside world:
 //! - imports `friscy:emulator/rootfs` (the image) and
 //!   `friscy:emulator/terminal-control`, plus WASI 0.2 (stdio, poll, clocks,
-//!   random);
+//!   random, and wasi:filesystem preopens for `-v` mounts, see [`hostfs`]);
 //! - exports `wasi:cli/run` (the blocking driver used by the wasmtime CLI and
 //!   the native runner, see [`cli`]) and `friscy:emulator/session` (the
 //!   step-driven driver for browsers, see [`session`]).
@@ -11,6 +11,7 @@
 mod args;
 mod cli;
 mod host;
+mod hostfs;
 mod rootfs;
 mod session;
 

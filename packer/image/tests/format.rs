@@ -104,7 +104,7 @@ fn round_trip_through_the_core_reader() {
     ] {
         let bytes =
             friscy_image::write_runtime_image(&img, &opts(codec, 4096), &NoProgress).unwrap();
-        let vfs = imagefs::open(Box::new(BytesRootfs(bytes))).unwrap();
+        let mut vfs = imagefs::open(Box::new(BytesRootfs(bytes))).unwrap();
         assert_eq!(core_listing(&vfs), img.tree.listing(), "codec {codec:?}");
         // The config travels in the image.
         let cfg = vfs.image().config_json().unwrap();
@@ -152,7 +152,7 @@ fn files_span_chunks_and_read_at_any_offset() {
     let bytes =
         friscy_image::write_runtime_image(&img, &opts(ChunkCodec::Zstd(3), 65536), &NoProgress)
             .unwrap();
-    let vfs = imagefs::open(Box::new(BytesRootfs(bytes))).unwrap();
+    let mut vfs = imagefs::open(Box::new(BytesRootfs(bytes))).unwrap();
     assert_eq!(core_listing(&vfs), img.tree.listing());
     let ino = vfs.resolve(ROOT_INO, b"/big.bin", true).unwrap().ino;
     for (off, len) in [
@@ -204,7 +204,7 @@ fn identical_contents_are_stored_once() {
         "1 MiB of zeros stored as {} bytes",
         bytes.len()
     );
-    let vfs = imagefs::open(Box::new(BytesRootfs(bytes))).unwrap();
+    let mut vfs = imagefs::open(Box::new(BytesRootfs(bytes))).unwrap();
     let z = vfs.resolve(ROOT_INO, b"/z", true).unwrap().ino;
     assert_eq!(vfs.read_all(z).unwrap(), vec![0u8; 1 << 20]);
 }
@@ -238,7 +238,7 @@ fn damaged_chunks_fail_their_digest_on_read() {
     let last = bytes.len() - 10;
     bytes[last] ^= 0xff; // inside the last chunk
     let src = BytesRootfs(bytes.clone());
-    let vfs = imagefs::open(Box::new(BytesRootfs(bytes))).unwrap();
+    let mut vfs = imagefs::open(Box::new(BytesRootfs(bytes))).unwrap();
     let a = vfs.resolve(ROOT_INO, b"/a", true).unwrap().ino;
     let mut buf = vec![0u8; 1000];
     assert_eq!(

@@ -219,7 +219,8 @@ fn umoci_skopeo_and_docker_registry_round_trip() {
         &NoProgress,
     )
     .unwrap();
-    let vfs = friscy_core::vfs::imagefs::open(Box::new(friscy_core::BytesRootfs(bytes))).unwrap();
+    let mut vfs =
+        friscy_core::vfs::imagefs::open(Box::new(friscy_core::BytesRootfs(bytes))).unwrap();
     let os = vfs
         .resolve(friscy_core::vfs::ROOT_INO, b"/etc/os-release", true)
         .unwrap()

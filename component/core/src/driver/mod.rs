@@ -28,10 +28,34 @@
 
 pub mod config;
 
-use crate::host::{Host, RootfsSource};
+use std::rc::Rc;
+
+use crate::host::{Host, HostFs, RootfsSource};
 use crate::kernel::exec::{self, ExecError};
 use crate::kernel::Kernel;
+use crate::vfs::hostfs::MountError;
 use crate::vfs::{imagefs, system, tarfs, Vfs};
+
+/// A host directory to mount in the guest (`-v SOURCE:TARGET[:ro]`).
+#[derive(Clone)]
+pub struct HostMount {
+    pub fs: Rc<dyn HostFs>,
+    /// What the host calls the directory (shown in errors and /proc/mounts).
+    pub source: String,
+    /// The guest path; must be absolute.
+    pub target: String,
+    pub readonly: bool,
+}
+
+impl std::fmt::Debug for HostMount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostMount")
+            .field("source", &self.source)
+            .field("target", &self.target)
+            .field("readonly", &self.readonly)
+            .finish_non_exhaustive()
+    }
+}
 
 /// What to run and with how much memory.
 #[derive(Debug, Clone)]
@@ -55,6 +79,8 @@ pub struct MachineConfig {
     /// The image config JSON when the host has it and the image does not
     /// carry it (the rootfs `info().config`).
     pub image_config: Option<String>,
+    /// Host directories to mount, in order.
+    pub mounts: Vec<HostMount>,
 }
 
 impl Default for MachineConfig {
@@ -69,6 +95,7 @@ impl Default for MachineConfig {
             user: None,
             image_config: None,
             image_name: None,
+            mounts: Vec::new(),
         }
     }
 }
@@ -102,6 +129,8 @@ pub enum BootError {
     NotExecutable { path: String, why: String },
     #[error("friscy: no command given and the image has no Entrypoint or Cmd; add `-- COMMAND [ARGS...]`")]
     NoCommand,
+    #[error("friscy: -v {spec}: {error}")]
+    Mount { spec: String, error: MountError },
     #[error("friscy: {0}")]
     Other(String),
 }
@@ -153,6 +182,18 @@ impl Machine {
         vfs.set_clock(host.realtime_ns());
         system::install(&mut vfs, "friscy")
             .map_err(|e| BootError::Other(format!("cannot set up /dev and /etc: {e}")))?;
+        for m in &cfg.mounts {
+            vfs.mount(m.fs.clone(), &m.source, &m.target, m.readonly)
+                .map_err(|error| BootError::Mount {
+                    spec: format!(
+                        "{}:{}{}",
+                        m.source,
+                        m.target,
+                        if m.readonly { ":ro" } else { "" }
+                    ),
+                    error,
+                })?;
+        }
         let mut kernel = Kernel::new(vfs, host, cfg.memory_limit);
         kernel.strace = cfg.strace;
         let args = config::argv(&image, cfg.entrypoint.as_deref(), &cfg.args);
@@ -191,7 +232,7 @@ impl Machine {
             .collect();
         let argv: Vec<Vec<u8>> = args.iter().map(|a| a.clone().into_bytes()).collect();
         let pid = kernel.spawn_init();
-        let read_etc = |k: &Kernel, p: &[u8]| {
+        let read_etc = |k: &mut Kernel, p: &[u8]| {
             k.vfs
                 .resolve(crate::vfs::ROOT_INO, p, true)
                 .and_then(|l| k.vfs.read_all(l.ino))
@@ -206,13 +247,13 @@ impl Machine {
         {
             Some(spec) => config::resolve_user(
                 spec,
-                &read_etc(&kernel, b"/etc/passwd"),
-                &read_etc(&kernel, b"/etc/group"),
+                &read_etc(&mut kernel, b"/etc/passwd"),
+                &read_etc(&mut kernel, b"/etc/group"),
             )
             .map_err(BootError::Other)?,
             None => (0, 0),
         };
-        let home = read_etc(&kernel, b"/etc/passwd")
+        let home = read_etc(&mut kernel, b"/etc/passwd")
             .lines()
             .find_map(|l| {
                 let f: Vec<&str> = l.split(':').collect();
@@ -255,7 +296,7 @@ impl Machine {
             e => BootError::Other(e.to_string()),
         };
         let cmd =
-            exec::find_command(&kernel, cwd, &argv[0], path_var.as_bytes()).map_err(to_boot)?;
+            exec::find_command(&mut kernel, cwd, &argv[0], path_var.as_bytes()).map_err(to_boot)?;
         let image = exec::load_program(&mut kernel, pid, &cmd, argv, &envp).map_err(to_boot)?;
         let proc = kernel
             .procs

@@ -49,7 +49,7 @@ fn show(p: &[u8]) -> String {
 /// Find `cmd` as a shell would: a name with a slash is a path, anything
 /// else is looked up in PATH.
 pub fn find_command(
-    k: &Kernel,
+    k: &mut Kernel,
     cwd: Ino,
     cmd: &[u8],
     path_var: &[u8],

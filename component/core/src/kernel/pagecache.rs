@@ -161,10 +161,9 @@ impl PageCache {
                     }
                 };
                 if !same {
-                    let bytes = vfs.file_bytes_mut(ino)?;
-                    if let Some(dst) = bytes.get_mut(start as usize..start as usize + n) {
-                        dst.copy_from_slice(new);
-                    }
+                    // (Through the VFS, so that files on host mounts get
+                    // the bytes too.)
+                    vfs.write_file(ino, Some(start), new)?;
                     changed = true;
                 }
             }

@@ -75,7 +75,7 @@ pub fn refresh(k: &mut Kernel, caller: Pid) -> KResult<()> {
         (b"uptime", format!("{up:.2} {up:.2}\n").into_bytes()),
         (b"version", b"Linux version 6.6.0-friscy (friscy) #1 SMP PREEMPT\n".to_vec()),
         (b"loadavg", format!("0.00 0.00 0.00 1/{} {}\n", k.procs.len(), k.procs.keys().max().unwrap_or(&1)).into_bytes()),
-        (b"mounts", MOUNTS.to_vec()),
+        (b"mounts", mounts(k)),
         (b"filesystems", b"nodev\ttmpfs\nnodev\tproc\n\toverlay\n".to_vec()),
         (b"stat", format!("cpu  0 0 0 0 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\nbtime {}\nprocesses {}\nprocs_running 1\n", k.host.realtime_ns() / 1_000_000_000, k.procs.len()).into_bytes()),
     ];
@@ -103,6 +103,19 @@ const MOUNTS: &[u8] = b"overlay / overlay rw,relatime 0 0\nproc /proc proc rw,no
 /// findmnt read): id, parent, major:minor, root, mount point, options,
 /// separator, type, source, super options.
 const MOUNTINFO: &[u8] = b"21 1 0:21 / / rw,relatime - overlay overlay rw\n22 21 0:22 / /proc rw,nosuid,nodev,noexec,relatime - proc proc rw\n23 21 0:23 / /dev rw,nosuid - tmpfs tmpfs rw,mode=755\n24 21 0:24 / /tmp rw,nosuid,nodev - tmpfs tmpfs rw\n";
+
+/// /proc/mounts: the fixed mounts, then the host directories (`-v`).
+fn mounts(k: &Kernel) -> Vec<u8> {
+    let mut out = MOUNTS.to_vec();
+    out.extend_from_slice(k.vfs.mounts_lines().as_bytes());
+    out
+}
+
+fn mountinfo(k: &Kernel) -> Vec<u8> {
+    let mut out = MOUNTINFO.to_vec();
+    out.extend_from_slice(k.vfs.mountinfo_lines(25).as_bytes());
+    out
+}
 
 fn process_dir(k: &mut Kernel, proc_dir: Ino, pid: Pid) -> KResult<()> {
     let Some(p) = k.procs.get(&pid) else {
@@ -165,8 +178,9 @@ fn process_dir(k: &mut Kernel, proc_dir: Ino, pid: Pid) -> KResult<()> {
     k.vfs
         .upsert(dir, b"comm", file(format!("{comm_s}\n").into_bytes()))?;
     k.vfs.upsert(dir, b"maps", file(maps))?;
-    k.vfs.upsert(dir, b"mounts", file(MOUNTS.to_vec()))?;
-    k.vfs.upsert(dir, b"mountinfo", file(MOUNTINFO.to_vec()))?;
+    let (mounts, mountinfo) = (mounts(k), mountinfo(k));
+    k.vfs.upsert(dir, b"mounts", file(mounts))?;
+    k.vfs.upsert(dir, b"mountinfo", file(mountinfo))?;
     k.vfs.upsert(
         dir,
         b"stat",

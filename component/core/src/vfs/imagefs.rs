@@ -513,7 +513,7 @@ mod tests {
     fn opens_and_reads_lazily() {
         let img = image(false);
         assert!(is_image(&BytesRootfs(img.clone())));
-        let vfs = open(Box::new(BytesRootfs(img))).unwrap();
+        let mut vfs = open(Box::new(BytesRootfs(img))).unwrap();
         let f = vfs.resolve(ROOT_INO, b"/lnk", true).unwrap().ino;
         assert_eq!(vfs.read_all(f).unwrap(), b"hello");
         let g = vfs.resolve(ROOT_INO, b"/bin/again", true).unwrap().ino;
@@ -525,7 +525,7 @@ mod tests {
 
     #[test]
     fn refuses_damage() {
-        let vfs = open(Box::new(BytesRootfs(image(true)))).unwrap();
+        let mut vfs = open(Box::new(BytesRootfs(image(true)))).unwrap();
         let f = vfs.resolve(ROOT_INO, b"/bin/hi", true).unwrap().ino;
         assert!(vfs.read_all(f).is_err());
         let mut img = image(false);

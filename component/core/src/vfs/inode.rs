@@ -23,6 +23,9 @@ pub enum FileData {
     Image { offset: u64, len: u64 },
     /// Bytes held in memory (written, copied up, or generated).
     Mem(Vec<u8>),
+    /// A file on a host mount (`hostfs`): the bytes stay on the host; `len`
+    /// is its size as last seen or written.
+    Host { len: u64 },
 }
 
 /// Devices the kernel implements itself.
@@ -74,6 +77,7 @@ impl Inode {
         match &self.kind {
             NodeKind::File(FileData::Image { len, .. }) => *len,
             NodeKind::File(FileData::Mem(v)) => v.len() as u64,
+            NodeKind::File(FileData::Host { len }) => *len,
             NodeKind::Symlink(t) => t.len() as u64,
             NodeKind::Dir { entries, .. } => 4096.max(entries.len() as u64 * 32),
             _ => 0,

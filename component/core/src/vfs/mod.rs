@@ -1,19 +1,24 @@
 //! The guest's file tree: the image index as inodes (see `inode`), path
-//! resolution with symlinks, and lazy reads of file bytes from the image.
+//! resolution with symlinks, lazy reads of file bytes from the image, and
+//! host directory mounts (`hostfs`).
 
+pub mod hostfs;
 pub mod imagefs;
 pub mod inode;
 pub mod system;
 pub mod tarfs;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::host::RootfsSource;
 use crate::kernel::errno::{Errno, KResult};
+use hostfs::{HostRef, Mount};
 use inode::*;
 pub use inode::{Device, FileData, Ino, Inode, NodeKind};
 
 pub const ROOT_INO: Ino = 1;
+/// Largest file held in memory (the guest's address space is smaller).
+const MAX_MEM_FILE: u64 = 1 << 32;
 const MAX_SYMLINKS: u32 = 40;
 const PATH_MAX: usize = 4096;
 
@@ -28,6 +33,10 @@ pub struct Vfs {
     /// Inodes whose last name is gone; they live on while a descriptor
     /// still refers to them (the kernel frees them with `reap_orphans`).
     orphans: Vec<Ino>,
+    /// Host directory mounts, in the order they were made.
+    mounts: Vec<Mount>,
+    /// The host path behind each inode of a mount.
+    host: HashMap<Ino, HostRef>,
 }
 
 /// What a resolved path names.
@@ -56,6 +65,8 @@ impl Vfs {
             image,
             clock: (0, 0),
             orphans: Vec::new(),
+            mounts: Vec::new(),
+            host: HashMap::new(),
         }
     }
 
@@ -106,6 +117,7 @@ impl Vfs {
                 self.orphans.push(ino);
             } else if let Some(slot) = self.nodes.get_mut(ino as usize) {
                 *slot = None;
+                self.host.remove(&ino);
             }
         }
     }
@@ -139,18 +151,33 @@ impl Vfs {
         }
     }
 
-    fn child(&self, dir: Ino, name: &[u8]) -> KResult<Option<Ino>> {
+    /// The entry `name` of `dir`; in a host directory, as the host has it now.
+    pub fn lookup(&mut self, dir: Ino, name: &[u8]) -> KResult<Option<Ino>> {
         match name {
             b"." => Ok(Some(dir)),
             b".." => Ok(Some(self.parent_of(dir)?)),
+            _ if self.host.contains_key(&dir) => self.host_child(dir, name),
             _ => Ok(self.entries(dir)?.get(name).copied()),
         }
     }
 
+    /// Whether directory `ino` has no entries.
+    pub fn dir_is_empty(&mut self, ino: Ino) -> KResult<bool> {
+        if self.host.contains_key(&ino) {
+            return self.host_dir_is_empty(ino);
+        }
+        Ok(self.entries(ino)?.is_empty())
+    }
+
     /// Link a new inode into `dir` as `name`; fails if the name exists.
+    /// In a host directory the host makes the object (mkdir, an empty file,
+    /// a symlink) and the returned inode stands for it.
     pub fn create(&mut self, dir: Ino, name: &[u8], node: Inode) -> KResult<Ino> {
         if name.is_empty() || name == b"." || name == b".." || name.contains(&b'/') {
             return Err(Errno::EINVAL);
+        }
+        if self.host.contains_key(&dir) {
+            return self.host_create(dir, name, &node);
         }
         if self.entries(dir)?.contains_key(name) {
             return Err(Errno::EEXIST);
@@ -181,6 +208,9 @@ impl Vfs {
 
     /// Link an existing inode under another name (hard link).
     pub fn link(&mut self, dir: Ino, name: &[u8], ino: Ino) -> KResult<()> {
+        if self.host.contains_key(&dir) || self.host.contains_key(&ino) {
+            return self.host_link(dir, name, ino);
+        }
         if self.entries(dir)?.contains_key(name) {
             return Err(Errno::EEXIST);
         }
@@ -194,7 +224,13 @@ impl Vfs {
     /// Remove `name` from `dir` (whatever it is), dropping the inode when its
     /// last link goes.
     pub fn remove_entry(&mut self, dir: Ino, name: &[u8]) -> KResult<Ino> {
-        let ino = self.child(dir, name)?.ok_or(Errno::ENOENT)?;
+        if self.host.contains_key(&dir) {
+            return self.host_remove(dir, name);
+        }
+        let ino = self.lookup(dir, name)?.ok_or(Errno::ENOENT)?;
+        if self.is_mount_root(ino) {
+            return Err(Errno::EBUSY);
+        }
         if let NodeKind::Dir { entries, .. } = &mut self.node_mut(dir)?.kind {
             entries.remove(name);
         }
@@ -212,13 +248,13 @@ impl Vfs {
 
     /// Resolve `path` relative to `cwd`. With `follow`, a final symlink is
     /// followed. Returns the inode and the directory it was found in.
-    pub fn resolve(&self, cwd: Ino, path: &[u8], follow: bool) -> KResult<Lookup> {
+    pub fn resolve(&mut self, cwd: Ino, path: &[u8], follow: bool) -> KResult<Lookup> {
         let mut budget = MAX_SYMLINKS;
         self.resolve_inner(cwd, path, follow, &mut budget)
     }
 
     fn resolve_inner(
-        &self,
+        &mut self,
         cwd: Ino,
         path: &[u8],
         follow: bool,
@@ -246,7 +282,7 @@ impl Vfs {
                 return Err(Errno::ENAMETOOLONG);
             }
             dir = cur;
-            let next = self.child(cur, comp)?.ok_or(Errno::ENOENT)?;
+            let next = self.lookup(cur, comp)?.ok_or(Errno::ENOENT)?;
             if let NodeKind::Symlink(target) = &self.node(next)?.kind {
                 if !last || follow || trailing_slash {
                     if *budget == 0 {
@@ -275,7 +311,7 @@ impl Vfs {
     }
 
     /// Resolve all but the last component: the directory and the final name.
-    pub fn resolve_parent<'p>(&self, cwd: Ino, path: &'p [u8]) -> KResult<(Ino, &'p [u8])> {
+    pub fn resolve_parent<'p>(&mut self, cwd: Ino, path: &'p [u8]) -> KResult<(Ino, &'p [u8])> {
         let trimmed = trim_trailing_slashes(path);
         if trimmed.is_empty() {
             return Err(Errno::ENOENT);
@@ -326,7 +362,7 @@ impl Vfs {
 
     /// The absolute path of `path` with every symlink resolved (what
     /// /proc/PID/exe and realpath show).
-    pub fn canonical(&self, cwd: Ino, path: &[u8]) -> KResult<Vec<u8>> {
+    pub fn canonical(&mut self, cwd: Ino, path: &[u8]) -> KResult<Vec<u8>> {
         let l = self.resolve(cwd, path, true)?;
         if self.node(l.ino)?.is_dir() {
             return self.path_of(l.ino);
@@ -354,6 +390,7 @@ impl Vfs {
                 buf[..n].copy_from_slice(&v[start..start + n]);
                 Ok(n)
             }
+            NodeKind::File(FileData::Host { .. }) => self.host_read(ino, offset, buf),
             NodeKind::File(FileData::Image { offset: at, len }) => {
                 if offset >= *len {
                     return Ok(0);
@@ -386,6 +423,64 @@ impl Vfs {
         Ok(buf)
     }
 
+    /// Write `data` into regular file `ino` at `at` (None: at its end, for
+    /// O_APPEND); returns the offset after the data.
+    pub fn write_file(&mut self, ino: Ino, at: Option<u64>, data: &[u8]) -> KResult<u64> {
+        if self.host.contains_key(&ino) {
+            return self.host_write(ino, at, data);
+        }
+        let bytes = self.file_bytes_mut(ino)?;
+        let start = at.unwrap_or(bytes.len() as u64);
+        let end = start.checked_add(data.len() as u64).ok_or(Errno::EFBIG)?;
+        if end > MAX_MEM_FILE {
+            return Err(Errno::EFBIG);
+        }
+        if bytes.len() < end as usize {
+            bytes.resize(end as usize, 0);
+        }
+        bytes[start as usize..end as usize].copy_from_slice(data);
+        Ok(end)
+    }
+
+    /// Set a regular file's length (truncate, ftruncate, O_TRUNC).
+    pub fn set_len(&mut self, ino: Ino, len: u64) -> KResult<()> {
+        if self.host.contains_key(&ino) {
+            return self.host_truncate(ino, len);
+        }
+        if len > MAX_MEM_FILE {
+            return Err(Errno::EFBIG);
+        }
+        if len == 0 {
+            // No copy-up of bytes that are about to go.
+            if let NodeKind::File(_) = self.node(ino)?.kind {
+                self.node_mut(ino)?.kind = NodeKind::File(FileData::Mem(Vec::new()));
+                return Ok(());
+            }
+        }
+        self.file_bytes_mut(ino)?.resize(len as usize, 0);
+        Ok(())
+    }
+
+    /// chmod: the permission bits of `ino`.
+    pub fn chmod(&mut self, ino: Ino, mode: u32) -> KResult<()> {
+        if self.host.contains_key(&ino) {
+            return self.host_chmod(ino, mode);
+        }
+        let n = self.node_mut(ino)?;
+        n.mode = (n.mode & S_IFMT) | (mode & 0o7777);
+        Ok(())
+    }
+
+    /// utimensat: the modification time of `ino`.
+    pub fn set_mtime(&mut self, ino: Ino, mtime: (i64, u32)) -> KResult<()> {
+        if self.host.contains_key(&ino) {
+            return self.host_set_mtime(ino, mtime);
+        }
+        let n = self.node_mut(ino)?;
+        (n.mtime, n.mtime_nsec) = mtime;
+        Ok(())
+    }
+
     /// Make a file's bytes writable in memory (copy-up from the image).
     pub fn file_bytes_mut(&mut self, ino: Ino) -> KResult<&mut Vec<u8>> {
         if let NodeKind::File(FileData::Image { .. }) = self.node(ino)?.kind {
@@ -403,7 +498,7 @@ impl Vfs {
     pub fn mkdir_p(&mut self, path: &[u8], mode: u32) -> KResult<Ino> {
         let mut cur = ROOT_INO;
         for comp in path.split(|&c| c == b'/').filter(|c| !c.is_empty()) {
-            cur = match self.child(cur, comp)? {
+            cur = match self.lookup(cur, comp)? {
                 Some(i) if self.node(i)?.is_dir() => i,
                 Some(_) => return Err(Errno::ENOTDIR),
                 None => self.create(cur, comp, new_dir(mode))?,
@@ -583,7 +678,7 @@ mod tests {
 
     #[test]
     fn resolves_paths_dots_and_symlinks() {
-        let v = vfs();
+        let mut v = vfs();
         let f = v
             .resolve(ROOT_INO, b"/usr/bin/../bin/./hello", true)
             .unwrap()
@@ -605,11 +700,8 @@ mod tests {
             v.resolve(ROOT_INO, b"/nope", true).err(),
             Some(Errno::ENOENT)
         );
-        assert_eq!(
-            v.path_of(v.resolve(ROOT_INO, b"/usr/bin", true).unwrap().ino)
-                .unwrap(),
-            b"/usr/bin"
-        );
+        let bin = v.resolve(ROOT_INO, b"/usr/bin", true).unwrap().ino;
+        assert_eq!(v.path_of(bin).unwrap(), b"/usr/bin");
     }
 
     #[test]

@@ -37,6 +37,8 @@ const VALUE_OPTIONS: &[&str] = &[
     "-u",
     "--user",
     "--entrypoint",
+    "-v",
+    "--volume",
 ];
 
 /// Find `--image PATH` / `--image=PATH` among the options (which end at `--`
@@ -163,6 +165,10 @@ mod tests {
             Some("z".into())
         );
         assert_eq!(a(&["-e", "--image", "z"]), None);
+        assert_eq!(
+            a(&["-v", "/d:/mnt", "--volume", "/e:/x:ro", "--image", "z"]),
+            Some("z".into())
+        );
         assert_eq!(a(&["--", "--image", "x.tar"]), None);
         assert_eq!(a(&["prog", "--image", "x.tar"]), None);
         assert_eq!(a(&[]), None);

@@ -201,16 +201,16 @@ pub fn unlinkat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32) -> 
     let path = read_path(k, pid, path)?;
     let base = dir_of(k, pid, dirfd)?;
     let (dir, name) = k.vfs.resolve_parent(base, &path)?;
-    let ino = *k.vfs.entries(dir)?.get(name).ok_or(Errno::ENOENT)?;
-    let node = k.vfs.node(ino)?;
+    let ino = k.vfs.lookup(dir, name)?.ok_or(Errno::ENOENT)?;
+    let is_dir = k.vfs.node(ino)?.is_dir();
     if flags & AT_REMOVEDIR != 0 {
-        if !node.is_dir() {
+        if !is_dir {
             return Err(Errno::ENOTDIR.into());
         }
-        if !k.vfs.entries(ino)?.is_empty() {
+        if !k.vfs.dir_is_empty(ino)? {
             return Err(Errno::ENOTEMPTY.into());
         }
-    } else if node.is_dir() {
+    } else if is_dir {
         return Err(Errno::EISDIR.into());
     }
     let name = name.to_vec();
@@ -229,6 +229,10 @@ pub fn faccessat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, mode: u32) -> 
     // X_OK needs some execute bit (root may read and write anything).
     if mode & 1 != 0 && node.mode & 0o111 == 0 && !node.is_dir() {
         return Err(Errno::EACCES.into());
+    }
+    // W_OK on a read-only mount: EROFS, as Linux says.
+    if mode & 2 != 0 {
+        k.vfs.check_writable(l.ino)?;
     }
     Ok(0)
 }
@@ -341,11 +345,14 @@ fn reopen_fd(
     let file = match kind {
         Some(kind) => {
             if let FileKind::Node(ino) = kind {
+                if flags & O_ACCMODE != 0 {
+                    k.vfs.check_writable(ino)?;
+                }
                 if flags & O_TRUNC != 0
                     && flags & O_ACCMODE != 0
                     && matches!(k.vfs.node(ino)?.kind, NodeKind::File(_))
                 {
-                    k.vfs.node_mut(ino)?.kind = NodeKind::File(FileData::Mem(Vec::new()));
+                    k.vfs.set_len(ino, 0)?;
                     k.pages.refresh_all(&k.vfs, ino)?;
                 }
             }
@@ -412,8 +419,13 @@ pub fn openat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32, mode:
     if flags & O_DIRECTORY != 0 && !node.is_dir() {
         return Err(Errno::ENOTDIR.into());
     }
-    if flags & O_TRUNC != 0 && acc != 0 && matches!(node.kind, NodeKind::File(_)) {
-        k.vfs.node_mut(ino)?.kind = NodeKind::File(FileData::Mem(Vec::new()));
+    let truncate = flags & O_TRUNC != 0 && acc != 0 && matches!(node.kind, NodeKind::File(_));
+    // A read-only mount refuses opening for writing, as Linux does.
+    if flags & O_PATH == 0 && (acc != 0 || truncate) {
+        k.vfs.check_writable(ino)?;
+    }
+    if truncate {
+        k.vfs.set_len(ino, 0)?;
         k.pages.refresh_all(&k.vfs, ino)?;
     }
     let file = OpenFile::new(
@@ -466,6 +478,11 @@ pub fn getdents64(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, count: u64) -> Sy
             _ => return Err(Errno::ENOTDIR.into()),
         }
     };
+    // A host directory is listed as the host has it when a listing starts
+    // (later calls continue through the same snapshot).
+    if start == 0 && k.vfs.is_host(dir) {
+        k.vfs.refresh_dir(dir)?;
+    }
     let parent = k.vfs.parent_of(dir)?;
     let entries = k.vfs.entries(dir)?;
     let mut out = Vec::new();
@@ -726,22 +743,14 @@ fn write_file(k: &mut Kernel, tid: Pid, file: &FileRef, data: &[u8], at: Option<
     }
     // Keep what shared mappings stored, then show them the new bytes.
     k.pages.write_back(&mut k.vfs, ino)?;
-    let bytes = k.vfs.file_bytes_mut(ino)?;
     let start = if flags & O_APPEND != 0 && at.is_none() {
-        bytes.len() as u64
+        None
     } else {
-        offset
+        Some(offset)
     };
-    let end = start.checked_add(data.len() as u64).ok_or(Errno::EFBIG)?;
-    if end > (1 << 32) {
-        return Err(Errno::EFBIG.into());
-    }
-    if bytes.len() < end as usize {
-        bytes.resize(end as usize, 0);
-    }
-    bytes[start as usize..end as usize].copy_from_slice(data);
+    let end = k.vfs.write_file(ino, start, data)?;
     k.vfs.touch(ino)?;
-    k.pages.refresh(&k.vfs, ino, start, end)?;
+    k.pages.refresh(&k.vfs, ino, end - data.len() as u64, end)?;
     if at.is_none() {
         file.borrow_mut().offset = end;
     }
@@ -1052,10 +1061,23 @@ pub fn renameat2(
     if matches!(&oname[..], b"." | b"..") || matches!(&nname[..], b"." | b"..") {
         return Err(Errno::EBUSY.into());
     }
-    let src = *k.vfs.entries(od)?.get(&oname).ok_or(Errno::ENOENT)?;
-    let dst = k.vfs.entries(nd)?.get(&nname).copied();
+    if k.vfs.is_host(od) || k.vfs.is_host(nd) {
+        if flags & RENAME_EXCHANGE != 0 {
+            // wasi:filesystem has no atomic exchange.
+            return Err(Errno::EINVAL.into());
+        }
+        k.vfs
+            .host_rename(od, &oname, nd, &nname, flags & RENAME_NOREPLACE != 0)?;
+        k.reap_orphans();
+        return Ok(0);
+    }
+    let src = k.vfs.lookup(od, &oname)?.ok_or(Errno::ENOENT)?;
+    let dst = k.vfs.lookup(nd, &nname)?;
     if dst == Some(src) {
         return Ok(0);
+    }
+    if k.vfs.is_mount_root(src) || dst.is_some_and(|d| k.vfs.is_mount_root(d)) {
+        return Err(Errno::EBUSY.into());
     }
     let src_dir = k.vfs.node(src)?.is_dir();
     // A directory cannot move into itself.
@@ -1085,7 +1107,7 @@ pub fn renameat2(
         match (src_dir, dst_dir) {
             (true, false) => return Err(Errno::ENOTDIR.into()),
             (false, true) => return Err(Errno::EISDIR.into()),
-            (true, true) if !k.vfs.entries(d)?.is_empty() => return Err(Errno::ENOTEMPTY.into()),
+            (true, true) if !k.vfs.dir_is_empty(d)? => return Err(Errno::ENOTEMPTY.into()),
             _ => {}
         }
         k.vfs.remove_entry(nd, &nname)?;
@@ -1169,8 +1191,7 @@ pub fn fchmodat(
     flags: u32,
 ) -> SysResult {
     let l = lookup_at(k, pid, dirfd, path, flags)?;
-    let n = k.vfs.node_mut(l.ino)?;
-    n.mode = (n.mode & S_IFMT) | (mode & 0o7777);
+    k.vfs.chmod(l.ino, mode)?;
     Ok(0)
 }
 
@@ -1178,8 +1199,7 @@ pub fn fchmod(k: &mut Kernel, pid: Pid, fd: i32, mode: u32) -> SysResult {
     let Ok(ino) = node_of_fd(k, pid, fd) else {
         return Ok(0); // pipes and terminals: nothing to record
     };
-    let n = k.vfs.node_mut(ino)?;
-    n.mode = (n.mode & S_IFMT) | (mode & 0o7777);
+    k.vfs.chmod(ino, mode)?;
     Ok(0)
 }
 
@@ -1193,6 +1213,8 @@ pub fn fchownat(
     flags: u32,
 ) -> SysResult {
     let l = lookup_at(k, pid, dirfd, path, flags)?;
+    // Owners on a mount are kept for this run only (the host has none to set).
+    k.vfs.check_writable(l.ino)?;
     let n = k.vfs.node_mut(l.ino)?;
     if uid != u32::MAX {
         n.uid = uid;
@@ -1207,6 +1229,7 @@ pub fn fchown(k: &mut Kernel, pid: Pid, fd: i32, uid: u32, gid: u32) -> SysResul
     let Ok(ino) = node_of_fd(k, pid, fd) else {
         return Ok(0);
     };
+    k.vfs.check_writable(ino)?;
     let n = k.vfs.node_mut(ino)?;
     if uid != u32::MAX {
         n.uid = uid;
@@ -1246,10 +1269,8 @@ pub fn utimensat(
             _ => return Err(Errno::EINVAL.into()),
         }
     };
-    if let Some((s, ns)) = mtime {
-        let n = k.vfs.node_mut(ino)?;
-        n.mtime = s;
-        n.mtime_nsec = ns;
+    if let Some(mtime) = mtime {
+        k.vfs.set_mtime(ino, mtime)?;
     }
     Ok(0)
 }
@@ -1266,7 +1287,7 @@ fn truncate_ino(k: &mut Kernel, ino: Ino, len: u64) -> SysResult {
     // Stores through shared mappings below the new end stay; the pages
     // past it read as zeros, and a shorter file zeroes its last page's tail.
     k.pages.write_back(&mut k.vfs, ino)?;
-    k.vfs.file_bytes_mut(ino)?.resize(len as usize, 0);
+    k.vfs.set_len(ino, len)?;
     k.vfs.touch(ino)?;
     k.pages.refresh_all(&k.vfs, ino)?;
     Ok(0)

@@ -170,7 +170,7 @@ pub fn bind(k: &mut Kernel, pid: Pid, fd: i32, addr: u64, len: u32) -> SysResult
             let base = cwd(k, pid)?;
             let (dir, name) = k.vfs.resolve_parent(base, &p)?;
             let name = name.to_vec();
-            if k.vfs.entries(dir)?.contains_key(&name) {
+            if k.vfs.lookup(dir, &name)?.is_some() {
                 return Err(Errno::EADDRINUSE.into());
             }
             let umask = k
