@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use super::poll::{file_revents, POLLERR, POLLHUP, POLLIN, POLLOUT};
-use super::{copy_in, copy_out, install_file, SysError, SysResult};
+use super::{copy_in, copy_out, file_of, install_file, SysError, SysResult};
 use crate::kernel::errno::Errno;
 use crate::kernel::fd::{FileKind, FileRef, OpenFile, O_CLOEXEC, O_NONBLOCK, O_RDWR};
 use crate::kernel::{Kernel, Pid, Resume, Wait};
@@ -108,13 +108,7 @@ pub fn epoll_create1(k: &mut Kernel, pid: Pid, flags: u32) -> SysResult {
 }
 
 fn epoll_of(k: &Kernel, pid: Pid, epfd: i32) -> Result<EpollRef, SysError> {
-    let f = k
-        .procs
-        .get(&pid)
-        .ok_or(Errno::ESRCH)?
-        .fds
-        .borrow()
-        .file(epfd)?;
+    let f = file_of(k, pid, epfd)?;
     let f = f.borrow();
     match &f.kind {
         FileKind::Epoll(e) => Ok(e.clone()),
@@ -129,13 +123,7 @@ const EPOLLONESHOT: u32 = 1 << 30;
 
 pub fn epoll_ctl(k: &mut Kernel, pid: Pid, epfd: i32, op: u32, fd: i32, event: u64) -> SysResult {
     let ep = epoll_of(k, pid, epfd)?;
-    let target = k
-        .procs
-        .get(&pid)
-        .ok_or(Errno::ESRCH)?
-        .fds
-        .borrow()
-        .file(fd)?;
+    let target = file_of(k, pid, fd)?;
     if fd == epfd || matches!(target.borrow().kind, FileKind::Node(_)) {
         // Regular files are always ready; Linux refuses them with EPERM.
         return Err(Errno::EPERM.into());

@@ -1,6 +1,6 @@
 //! File and descriptor system calls.
 
-use super::{copy_in, copy_out, install_file, read_path, SysError, SysResult};
+use super::{copy_in, copy_out, file_of, install_file, read_path, SysError, SysResult};
 use crate::kernel::errno::{Errno, KResult};
 use crate::kernel::fd::*;
 use crate::kernel::pipe::{PipeRef, PIPE_BUF};
@@ -1168,13 +1168,7 @@ pub fn symlinkat(k: &mut Kernel, pid: Pid, target: u64, newdir: i32, newp: u64) 
 }
 
 fn node_of_fd(k: &Kernel, pid: Pid, fd: i32) -> Result<Ino, SysError> {
-    let file = k
-        .procs
-        .get(&pid)
-        .ok_or(Errno::ESRCH)?
-        .fds
-        .borrow()
-        .file(fd)?;
+    let file = file_of(k, pid, fd)?;
     let f = file.borrow();
     match f.kind {
         FileKind::Node(ino) => Ok(ino),

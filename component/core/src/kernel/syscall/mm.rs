@@ -1,7 +1,7 @@
 //! Memory system calls: brk, mmap, munmap, mprotect, mremap, msync.
 //! Shared file mappings map the kernel's page cache (`kernel::pagecache`).
 
-use super::{SysError, SysResult};
+use super::{file_of, SysError, SysResult};
 use crate::kernel::errno::Errno;
 use crate::kernel::fd::FileKind;
 use crate::kernel::{Kernel, Pid};
@@ -92,13 +92,7 @@ pub fn mmap(
     // other file mapping gets a copy of the file's bytes.
     let mut cached: Option<(Ino, bool)> = None;
     let data = if flags & MAP_ANONYMOUS == 0 {
-        let file = k
-            .procs
-            .get(&pid)
-            .ok_or(Errno::ESRCH)?
-            .fds
-            .borrow()
-            .file(fd)?;
+        let file = file_of(k, pid, fd)?;
         let f = file.borrow();
         let FileKind::Node(ino) = f.kind else {
             return Err(Errno::ENODEV.into());

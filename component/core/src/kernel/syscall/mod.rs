@@ -45,6 +45,12 @@ pub fn install_file(k: &Kernel, pid: Pid, file: FileRef, cloexec: bool) -> SysRe
     Ok(p.fds.borrow_mut().insert(file, cloexec)? as u64)
 }
 
+/// The open file behind descriptor `fd` of process `pid` (EBADF if none).
+pub fn file_of(k: &Kernel, pid: Pid, fd: i32) -> Result<FileRef, SysError> {
+    let p = k.procs.get(&pid).ok_or(Errno::ESRCH)?;
+    Ok(p.fds.borrow().file(fd)?)
+}
+
 /// Syscalls that are expected to be missing and are not worth a notice.
 const QUIET_ENOSYS: &[u64] = &[names::RSEQ];
 

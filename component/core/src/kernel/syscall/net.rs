@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use super::{copy_in, copy_out, SysError, SysResult};
+use super::{copy_in, copy_out, file_of, SysError, SysResult};
 use crate::kernel::errno::Errno;
 use crate::kernel::fd::{FileKind, FileRef, OpenFile, O_CLOEXEC, O_NONBLOCK, O_RDWR};
 use crate::kernel::signal::{SigInfo, SIGPIPE};
@@ -29,13 +29,7 @@ const SCM_MAX_FD: usize = 253;
 
 /// The socket behind descriptor `fd`, with its open file.
 fn sock_of(k: &Kernel, pid: Pid, fd: i32) -> Result<(FileRef, SocketRef), SysError> {
-    let file = k
-        .procs
-        .get(&pid)
-        .ok_or(Errno::ESRCH)?
-        .fds
-        .borrow()
-        .file(fd)?;
+    let file = file_of(k, pid, fd)?;
     let sock = match &file.borrow().kind {
         FileKind::Socket(s) => s.clone(),
         _ => return Err(Errno::ENOTSOCK.into()),

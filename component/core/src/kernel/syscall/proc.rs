@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::{copy_in, copy_out, read_path, SysError, SysResult};
+use super::{copy_in, copy_out, file_of, read_path, SysError, SysResult};
 use crate::kernel::errno::Errno;
 use crate::kernel::exec;
 use crate::kernel::signal::*;
@@ -681,13 +681,7 @@ pub fn pidfd_send_signal(k: &mut Kernel, pid: Pid, fd: i32, sig: u64, flags: u32
     if flags != 0 {
         return Err(Errno::EINVAL.into());
     }
-    let file = k
-        .procs
-        .get(&pid)
-        .ok_or(Errno::ESRCH)?
-        .fds
-        .borrow()
-        .file(fd)?;
+    let file = file_of(k, pid, fd)?;
     let target = match file.borrow().kind {
         FileKind::PidFd(t) => t,
         _ => return Err(Errno::EBADF.into()),

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::poll::POLLIN;
-use super::{copy_in, install_file, SysError, SysResult};
+use super::{copy_in, file_of, install_file, SysError, SysResult};
 use crate::kernel::errno::Errno;
 use crate::kernel::fd::{FileKind, OpenFile, O_CLOEXEC, O_NONBLOCK, O_RDWR};
 use crate::kernel::signal::{
@@ -40,13 +40,7 @@ pub fn signalfd4(k: &mut Kernel, pid: Pid, fd: i32, mask: u64, size: u64, flags:
     let raw = copy_in(k, pid, mask, 8)?;
     let mask = u64::from_le_bytes(raw.try_into().unwrap_or_default()) & !UNBLOCKABLE;
     if fd != -1 {
-        let file = k
-            .procs
-            .get(&pid)
-            .ok_or(Errno::ESRCH)?
-            .fds
-            .borrow()
-            .file(fd)?;
+        let file = file_of(k, pid, fd)?;
         let f = file.borrow();
         let FileKind::SignalFd(s) = &f.kind else {
             return Err(Errno::EINVAL.into());

@@ -9,7 +9,7 @@ use std::rc::{Rc, Weak};
 
 use super::poll::POLLIN;
 use super::time::{clock_ns, read_timespec, timespec};
-use super::{copy_out, install_file, SysError, SysResult};
+use super::{copy_out, file_of, install_file, SysError, SysResult};
 use crate::kernel::errno::Errno;
 use crate::kernel::fd::{FileKind, OpenFile, O_CLOEXEC, O_NONBLOCK, O_RDWR};
 use crate::kernel::{Kernel, Pid, Wait};
@@ -111,13 +111,7 @@ pub fn timerfd_create(k: &mut Kernel, pid: Pid, clock: u32, flags: u32) -> SysRe
 }
 
 fn timer_of(k: &Kernel, pid: Pid, fd: i32) -> Result<TimerFdRef, SysError> {
-    let f = k
-        .procs
-        .get(&pid)
-        .ok_or(Errno::ESRCH)?
-        .fds
-        .borrow()
-        .file(fd)?;
+    let f = file_of(k, pid, fd)?;
     let f = f.borrow();
     match &f.kind {
         FileKind::TimerFd(t) => Ok(t.clone()),

@@ -1,7 +1,7 @@
 //! Terminal ioctls over the kernel's line discipline (`kernel::tty`), and
 //! the job-control check on terminal access by background processes.
 
-use super::{copy_in, copy_out, SysError, SysResult};
+use super::{copy_in, copy_out, file_of, SysError, SysResult};
 use crate::kernel::errno::Errno;
 use crate::kernel::fd::FileKind;
 use crate::kernel::signal::{bit, SIGTTIN, SIGTTOU, SIGWINCH, SIG_IGN};
@@ -99,13 +99,7 @@ const FIONCLEX: u32 = 0x5450;
 
 pub fn ioctl(k: &mut Kernel, tid: Pid, fd: i32, req: u32, arg: u64) -> SysResult {
     let pid = k.pid_of(tid);
-    let file = k
-        .procs
-        .get(&pid)
-        .ok_or(Errno::ESRCH)?
-        .fds
-        .borrow()
-        .file(fd)?;
+    let file = file_of(k, pid, fd)?;
     // Requests on any descriptor.
     match req {
         FIOCLEX | FIONCLEX => {
