@@ -698,30 +698,7 @@ const MMSG_MAX: u64 = 1024;
 /// message that would block after the first also ends it (a blocked call
 /// restarts from the beginning here, which must not send messages twice).
 pub fn sendmmsg(k: &mut Kernel, pid: Pid, fd: i32, vec: u64, vlen: u64, flags: u32) -> SysResult {
-    let vlen = vlen.min(MMSG_MAX);
-    let mut sent = 0;
-    while sent < vlen {
-        let hdr = vec.wrapping_add(sent * MMSGHDR_SIZE);
-        let f = if sent > 0 {
-            flags | MSG_DONTWAIT
-        } else {
-            flags
-        };
-        match sendmsg(k, pid, fd, hdr, f) {
-            Ok(n) => {
-                copy_out(
-                    k,
-                    pid,
-                    hdr.wrapping_add(MMSG_LEN_OFFSET),
-                    &(n as u32).to_le_bytes(),
-                )?;
-                sent += 1;
-            }
-            Err(_) if sent > 0 => break,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(sent)
+    each_mmsg(k, pid, fd, vec, vlen, flags, sendmsg)
 }
 
 /// recvmmsg: recvmsg into each of `vlen` headers, storing each one's byte
@@ -744,13 +721,32 @@ pub fn recvmmsg(
     if timeout != 0 {
         super::time::read_timespec(k, pid, timeout)?;
     }
+    each_mmsg(k, pid, fd, vec, vlen, flags & !MSG_WAITFORONE, recvmsg)
+}
+
+/// Run `one` (sendmsg or recvmsg) on each of `vlen` mmsghdrs at `vec`,
+/// storing each byte count in its `msg_len`; returns how many were done.
+/// Messages after the first never wait, and an error after the first ends
+/// the batch (the first one's error is the call's).
+fn each_mmsg(
+    k: &mut Kernel,
+    pid: Pid,
+    fd: i32,
+    vec: u64,
+    vlen: u64,
+    flags: u32,
+    one: fn(&mut Kernel, Pid, i32, u64, u32) -> SysResult,
+) -> SysResult {
     let vlen = vlen.min(MMSG_MAX);
-    let flags = flags & !MSG_WAITFORONE;
-    let mut got = 0;
-    while got < vlen {
-        let hdr = vec.wrapping_add(got * MMSGHDR_SIZE);
-        let f = if got > 0 { flags | MSG_DONTWAIT } else { flags };
-        match recvmsg(k, pid, fd, hdr, f) {
+    let mut done = 0;
+    while done < vlen {
+        let hdr = vec.wrapping_add(done * MMSGHDR_SIZE);
+        let f = if done > 0 {
+            flags | MSG_DONTWAIT
+        } else {
+            flags
+        };
+        match one(k, pid, fd, hdr, f) {
             Ok(n) => {
                 copy_out(
                     k,
@@ -758,13 +754,13 @@ pub fn recvmmsg(
                     hdr.wrapping_add(MMSG_LEN_OFFSET),
                     &(n as u32).to_le_bytes(),
                 )?;
-                got += 1;
+                done += 1;
             }
-            Err(_) if got > 0 => break,
+            Err(_) if done > 0 => break,
             Err(e) => return Err(e),
         }
     }
-    Ok(got)
+    Ok(done)
 }
 
 const SO_TYPE: u32 = 3;
