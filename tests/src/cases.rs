@@ -260,6 +260,9 @@ fn bases() -> Vec<Base> {
             ],
         )
         .status(1),
+        // Sparse files in the writable layer against ext4 (the oracle's
+        // /tmp): holes, a far write, fallocate, SEEK_DATA/SEEK_HOLE.
+        base("sparse", "sparse", &[]),
         base("memory", "memory", &[]),
         base("floats", "floats", &[]),
         base("clock", "clock", &[]),

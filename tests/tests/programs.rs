@@ -64,6 +64,7 @@ differential!(
     files,
     listdir,
     fsops,
+    sparse,
     memory,
     floats,
     clock,

@@ -91,7 +91,10 @@ pub fn status_signaled(sig: u8, core: bool) -> i32 {
 }
 
 impl Kernel {
-    pub fn new(vfs: Vfs, host: Box<dyn Host>, memory_limit: u64) -> Kernel {
+    pub fn new(mut vfs: Vfs, host: Box<dyn Host>, memory_limit: u64) -> Kernel {
+        let budget = MemoryBudget::new(memory_limit);
+        // Files in the writable layer live in the same memory as processes.
+        vfs.set_budget(budget.clone());
         let size = host.window_size();
         let stdio_is_tty = size.is_some();
         let tty = size.map(|s| tty::Tty::new(host.host_echoes(), Some(s)));
@@ -104,7 +107,7 @@ impl Kernel {
             init_pid: 1,
             next_pid: 1,
             input: InputQueue::default(),
-            budget: MemoryBudget::new(memory_limit),
+            budget,
             exit_status: None,
             strace: false,
             reported: BTreeSet::new(),

@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use super::errno::{Errno, KResult};
 use crate::mm::{new_page, page_bytes, page_store, MemoryBudget, SharedPage, PAGE_SIZE};
-use crate::vfs::{FileData, Ino, NodeKind, Vfs};
+use crate::vfs::{Ino, NodeKind, Vfs};
 
 const PAGE: usize = PAGE_SIZE as usize;
 
@@ -151,15 +151,8 @@ impl PageCache {
                 let new = &page_bytes(p)[..n];
                 // Compare first: an untouched page leaves an image-backed
                 // file uncopied and its mtime alone.
-                let same = match &vfs.node(ino)?.kind {
-                    NodeKind::File(FileData::Mem(v)) => {
-                        v.get(start as usize..start as usize + n) == Some(new)
-                    }
-                    _ => {
-                        let got = read_at(vfs, ino, start, &mut cur[..n])?;
-                        got == n && &cur[..n] == new
-                    }
-                };
+                let got = read_at(vfs, ino, start, &mut cur[..n])?;
+                let same = got == n && &cur[..n] == new;
                 if !same {
                     // (Through the VFS, so that files on host mounts get
                     // the bytes too.)
@@ -286,7 +279,7 @@ mod tests {
         cache.write_back(&mut vfs, ino).unwrap();
         assert_eq!(vfs.read_all(ino).unwrap(), b"HELLO world");
         // A write to the file shows in the mappings after a refresh.
-        vfs.file_bytes_mut(ino).unwrap()[6..11].copy_from_slice(b"WORLD");
+        vfs.write_file(ino, Some(6), b"WORLD").unwrap();
         cache.refresh(&vfs, ino, 6, 11).unwrap();
         let mut got = [0u8; 11];
         b.read(0x20000, &mut got).unwrap();

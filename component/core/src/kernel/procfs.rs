@@ -6,6 +6,7 @@ use super::fd::FileKind;
 use super::{Kernel, Pid, ProcState};
 use crate::kernel::errno::KResult;
 use crate::vfs::inode::*;
+use crate::vfs::memfile::MemFile;
 use crate::vfs::{new_dir, new_file, FileData, Ino, Inode, NodeKind};
 
 fn symlink(target: &[u8]) -> Inode {
@@ -21,7 +22,7 @@ fn symlink(target: &[u8]) -> Inode {
 }
 
 fn file(data: Vec<u8>) -> Inode {
-    new_file(FileData::Mem(data), 0o444)
+    new_file(FileData::Mem(MemFile::from_vec(data)), 0o444)
 }
 
 /// Whether a path (as given to a syscall) needs /proc refreshed first.

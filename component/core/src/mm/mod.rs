@@ -125,7 +125,7 @@ impl MemoryBudget {
     pub fn limit(&self) -> u64 {
         self.limit
     }
-    fn try_charge(&self, bytes: u64) -> bool {
+    pub(crate) fn try_charge(&self, bytes: u64) -> bool {
         let mut cur = self.used.load(Ordering::Relaxed);
         loop {
             let Some(new) = cur.checked_add(bytes).filter(|&n| n <= self.limit) else {
@@ -140,7 +140,11 @@ impl MemoryBudget {
             }
         }
     }
-    fn refund(&self, bytes: u64) {
+    /// Charge even past the limit (for copies that must not fail).
+    pub(crate) fn force_charge(&self, bytes: u64) {
+        self.used.fetch_add(bytes, Ordering::Relaxed);
+    }
+    pub(crate) fn refund(&self, bytes: u64) {
         self.used.fetch_sub(bytes, Ordering::Relaxed);
     }
 }

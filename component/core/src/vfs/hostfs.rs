@@ -416,7 +416,9 @@ impl Vfs {
             NodeKind::File(super::FileData::Mem(data)) => {
                 fs.create(&path, perm)?;
                 if !data.is_empty() {
-                    write_all(fs.as_ref(), &path, 0, data)?;
+                    let mut bytes = vec![0u8; data.len() as usize];
+                    data.read(0, &mut bytes, self.image.as_ref())?;
+                    write_all(fs.as_ref(), &path, 0, &bytes)?;
                 }
             }
             NodeKind::Symlink(target) => fs.symlink(target, &path)?,

@@ -410,7 +410,7 @@ pub fn open(src: Box<dyn RootfsSource>) -> Result<Vfs, ImageError> {
         let mut node = match kind {
             None => new_dir(mode),
             Some(k) => {
-                let mut n = new_file(FileData::Mem(Vec::new()), mode);
+                let mut n = new_file(FileData::empty(), mode);
                 n.kind = k;
                 n
             }

@@ -1,9 +1,12 @@
 //! The in-memory inode model. The image's index becomes inodes at boot;
 //! file bytes stay in the image until first read (`FileData::Image`), and
-//! a write copies them up into memory (`FileData::Mem`). That single tree is
-//! the overlay: the image is the read-only lower layer, memory the upper.
+//! a write copies them up into memory (`FileData::Mem`, page by page: see
+//! `memfile`). That single tree is the overlay: the image is the read-only
+//! lower layer, memory the upper.
 
 use std::collections::BTreeMap;
+
+use super::memfile::MemFile;
 
 pub type Ino = u64;
 
@@ -22,10 +25,17 @@ pub enum FileData {
     /// `len` bytes at `offset` in the rootfs image, not read yet.
     Image { offset: u64, len: u64 },
     /// Bytes held in memory (written, copied up, or generated).
-    Mem(Vec<u8>),
+    Mem(MemFile),
     /// A file on a host mount (`hostfs`): the bytes stay on the host; `len`
     /// is its size as last seen or written.
     Host { len: u64 },
+}
+
+impl FileData {
+    /// A new empty file's bytes.
+    pub fn empty() -> FileData {
+        FileData::Mem(MemFile::new())
+    }
 }
 
 /// Devices the kernel implements itself.
@@ -76,7 +86,7 @@ impl Inode {
     pub fn size(&self) -> u64 {
         match &self.kind {
             NodeKind::File(FileData::Image { len, .. }) => *len,
-            NodeKind::File(FileData::Mem(v)) => v.len() as u64,
+            NodeKind::File(FileData::Mem(m)) => m.len(),
             NodeKind::File(FileData::Host { len }) => *len,
             NodeKind::Symlink(t) => t.len() as u64,
             NodeKind::Dir { entries, .. } => 4096.max(entries.len() as u64 * 32),

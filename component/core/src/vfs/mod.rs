@@ -5,6 +5,7 @@
 pub mod hostfs;
 pub mod imagefs;
 pub mod inode;
+pub mod memfile;
 pub mod system;
 pub mod tarfs;
 
@@ -12,13 +13,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::host::RootfsSource;
 use crate::kernel::errno::{Errno, KResult};
+use crate::mm::MemoryBudget;
 use hostfs::{HostRef, Mount};
 use inode::*;
 pub use inode::{Device, FileData, Ino, Inode, NodeKind};
+use memfile::{MemFile, MAX_FILE_SIZE};
+use std::sync::Arc;
 
 pub const ROOT_INO: Ino = 1;
-/// Largest file held in memory (the guest's address space is smaller).
-const MAX_MEM_FILE: u64 = 1 << 32;
 const MAX_SYMLINKS: u32 = 40;
 const PATH_MAX: usize = 4096;
 
@@ -37,6 +39,9 @@ pub struct Vfs {
     mounts: Vec<Mount>,
     /// The host path behind each inode of a mount.
     host: HashMap<Ino, HostRef>,
+    /// What file bytes in memory are charged to (the kernel's memory
+    /// budget; none while only indexing the image).
+    budget: Option<Arc<MemoryBudget>>,
 }
 
 /// What a resolved path names.
@@ -67,7 +72,13 @@ impl Vfs {
             orphans: Vec::new(),
             mounts: Vec::new(),
             host: HashMap::new(),
+            budget: None,
         }
+    }
+
+    /// Charge the bytes files hold in memory to `budget` from now on.
+    pub fn set_budget(&mut self, budget: Arc<MemoryBudget>) {
+        self.budget = Some(budget);
     }
 
     pub fn image(&self) -> &dyn RootfsSource {
@@ -384,12 +395,7 @@ impl Vfs {
     /// Read file bytes at `offset` into `buf`; returns the count (0 at EOF).
     pub fn read_file(&self, ino: Ino, offset: u64, buf: &mut [u8]) -> KResult<usize> {
         match &self.node(ino)?.kind {
-            NodeKind::File(FileData::Mem(v)) => {
-                let start = (offset.min(v.len() as u64)) as usize;
-                let n = buf.len().min(v.len() - start);
-                buf[..n].copy_from_slice(&v[start..start + n]);
-                Ok(n)
-            }
+            NodeKind::File(FileData::Mem(m)) => m.read(offset, buf, self.image.as_ref()),
             NodeKind::File(FileData::Host { .. }) => self.host_read(ino, offset, buf),
             NodeKind::File(FileData::Image { offset: at, len }) => {
                 if offset >= *len {
@@ -424,22 +430,16 @@ impl Vfs {
     }
 
     /// Write `data` into regular file `ino` at `at` (None: at its end, for
-    /// O_APPEND); returns the offset after the data.
+    /// O_APPEND); returns the offset after the data (short of the whole
+    /// only when memory ran out part way: ENOSPC if at once).
     pub fn write_file(&mut self, ino: Ino, at: Option<u64>, data: &[u8]) -> KResult<u64> {
         if self.host.contains_key(&ino) {
             return self.host_write(ino, at, data);
         }
-        let bytes = self.file_bytes_mut(ino)?;
-        let start = at.unwrap_or(bytes.len() as u64);
-        let end = start.checked_add(data.len() as u64).ok_or(Errno::EFBIG)?;
-        if end > MAX_MEM_FILE {
-            return Err(Errno::EFBIG);
-        }
-        if bytes.len() < end as usize {
-            bytes.resize(end as usize, 0);
-        }
-        bytes[start as usize..end as usize].copy_from_slice(data);
-        Ok(end)
+        let (file, image, budget) = self.mem_file_mut(ino)?;
+        let start = at.unwrap_or(file.len());
+        let n = file.write(start, data, image, budget)?;
+        Ok(start + n as u64)
     }
 
     /// Set a regular file's length (truncate, ftruncate, O_TRUNC).
@@ -447,18 +447,98 @@ impl Vfs {
         if self.host.contains_key(&ino) {
             return self.host_truncate(ino, len);
         }
-        if len > MAX_MEM_FILE {
+        if len > MAX_FILE_SIZE {
             return Err(Errno::EFBIG);
         }
         if len == 0 {
             // No copy-up of bytes that are about to go.
             if let NodeKind::File(_) = self.node(ino)?.kind {
-                self.node_mut(ino)?.kind = NodeKind::File(FileData::Mem(Vec::new()));
+                self.node_mut(ino)?.kind = NodeKind::File(FileData::empty());
                 return Ok(());
             }
         }
-        self.file_bytes_mut(ino)?.resize(len as usize, 0);
+        self.mem_file_mut(ino)?.0.set_len(len);
         Ok(())
+    }
+
+    /// fallocate: reserve `[off, end)` of `ino`, growing it to `end`
+    /// unless `keep_size`; `punch` makes the range a hole instead.
+    pub fn allocate(
+        &mut self,
+        ino: Ino,
+        off: u64,
+        end: u64,
+        keep_size: bool,
+        punch: bool,
+    ) -> KResult<()> {
+        if end > MAX_FILE_SIZE {
+            return Err(Errno::EFBIG);
+        }
+        if self.host.contains_key(&ino) {
+            // wasi:filesystem can only set the size.
+            if punch {
+                return Err(Errno::EOPNOTSUPP);
+            }
+            if !keep_size && self.node(ino)?.size() < end {
+                self.host_truncate(ino, end)?;
+            }
+            return Ok(());
+        }
+        let (file, image, budget) = self.mem_file_mut(ino)?;
+        if punch {
+            return file.punch(off, end, image, budget);
+        }
+        file.allocate(off, end, budget)?;
+        if !keep_size && file.len() < end {
+            file.set_len(end);
+        }
+        Ok(())
+    }
+
+    /// The bytes of regular file `ino` as writable memory (a copy-up from
+    /// the image copies nothing yet), with what writing to it needs.
+    #[allow(clippy::type_complexity)]
+    fn mem_file_mut(
+        &mut self,
+        ino: Ino,
+    ) -> KResult<(&mut MemFile, &dyn RootfsSource, Option<&Arc<MemoryBudget>>)> {
+        let node = self
+            .nodes
+            .get_mut(ino as usize)
+            .and_then(|n| n.as_mut())
+            .ok_or(Errno::ENOENT)?;
+        if let NodeKind::File(FileData::Image { offset, len }) = node.kind {
+            node.kind = NodeKind::File(FileData::Mem(MemFile::over_image(offset, len)));
+        }
+        match &mut node.kind {
+            NodeKind::File(FileData::Mem(m)) => Ok((m, self.image.as_ref(), self.budget.as_ref())),
+            NodeKind::Dir { .. } => Err(Errno::EISDIR),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    /// lseek's SEEK_DATA (`hole` false) or SEEK_HOLE: None is ENXIO.
+    pub fn seek_data_or_hole(&self, ino: Ino, off: u64, hole: bool) -> KResult<Option<u64>> {
+        let n = self.node(ino)?;
+        let size = n.size();
+        Ok(match &n.kind {
+            NodeKind::File(FileData::Mem(m)) if hole => m.seek_hole(off),
+            NodeKind::File(FileData::Mem(m)) => m.seek_data(off),
+            // Image and host files are all data, as on a filesystem
+            // without holes.
+            _ if off >= size => None,
+            _ if hole => Some(size),
+            _ => Some(off),
+        })
+    }
+
+    /// 512-byte blocks a regular file holds (`st_blocks`); None for other
+    /// kinds of inode.
+    pub fn file_blocks(&self, ino: Ino) -> KResult<Option<u64>> {
+        Ok(match &self.node(ino)?.kind {
+            NodeKind::File(FileData::Mem(m)) => Some(m.blocks()),
+            _ => None,
+        })
     }
 
     /// chmod: the permission bits of `ino`.
@@ -479,19 +559,6 @@ impl Vfs {
         let n = self.node_mut(ino)?;
         (n.mtime, n.mtime_nsec) = mtime;
         Ok(())
-    }
-
-    /// Make a file's bytes writable in memory (copy-up from the image).
-    pub fn file_bytes_mut(&mut self, ino: Ino) -> KResult<&mut Vec<u8>> {
-        if let NodeKind::File(FileData::Image { .. }) = self.node(ino)?.kind {
-            let data = self.read_all(ino)?;
-            self.node_mut(ino)?.kind = NodeKind::File(FileData::Mem(data));
-        }
-        match &mut self.node_mut(ino)?.kind {
-            NodeKind::File(FileData::Mem(v)) => Ok(v),
-            NodeKind::Dir { .. } => Err(Errno::EISDIR),
-            _ => Err(Errno::EINVAL),
-        }
     }
 
     /// Create the directories of an absolute path that are missing.
@@ -524,7 +591,11 @@ impl Vfs {
         if self.entries(dir)?.contains_key(&name) {
             self.remove_entry(dir, &name)?;
         }
-        self.create(dir, &name, new_file(FileData::Mem(data), mode))
+        self.create(
+            dir,
+            &name,
+            new_file(FileData::Mem(MemFile::from_vec(data)), mode),
+        )
     }
 
     /// An inode linked nowhere (memfd); it lives as long as the kernel.
@@ -708,7 +779,7 @@ mod tests {
     fn copy_up_and_remove() {
         let mut v = vfs();
         let f = v.resolve(ROOT_INO, b"/usr/bin/hello", true).unwrap().ino;
-        v.file_bytes_mut(f).unwrap().extend_from_slice(b"!");
+        v.write_file(f, None, b"!").unwrap();
         assert_eq!(v.read_all(f).unwrap(), b"hi!");
         let (dir, name) = v.resolve_parent(ROOT_INO, b"/usr/bin/hello").unwrap();
         v.remove_entry(dir, name).unwrap();

@@ -259,7 +259,7 @@ fn apply(vfs: &mut Vfs, e: Entry) {
         T::Fifo => (S_IFIFO, NodeKind::Fifo),
         _ => return, // pax/GNU metadata entries are consumed by the tar crate
     };
-    let mut node = new_file(FileData::Mem(Vec::new()), e.mode);
+    let mut node = new_file(FileData::empty(), e.mode);
     node.mode = type_bits | if type_bits == S_IFLNK { 0o777 } else { e.mode };
     node.kind = kind;
     node.uid = e.uid;

@@ -277,7 +277,7 @@ fn open_tmpfile(
         .get(&pid)
         .map(|p| p.fs.borrow().umask)
         .unwrap_or(0o022);
-    let mut node = new_file(FileData::Mem(Vec::new()), mode & 0o7777 & !umask);
+    let mut node = new_file(FileData::empty(), mode & 0o7777 & !umask);
     (node.mtime, node.mtime_nsec) = k.vfs.now();
     node.nlink = 0;
     let ino = k.vfs.create_unlinked(node);
@@ -394,11 +394,8 @@ pub fn openat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, flags: u32, mode:
             if path.ends_with(b"/") {
                 return Err(Errno::EISDIR.into());
             }
-            k.vfs.create(
-                dir,
-                name,
-                new_file(FileData::Mem(Vec::new()), mode & !umask),
-            )?
+            k.vfs
+                .create(dir, name, new_file(FileData::empty(), mode & !umask))?
         }
         Err(e) => return Err(e.into()),
     };
@@ -519,6 +516,9 @@ pub fn getdents64(k: &mut Kernel, pid: Pid, fd: i32, buf: u64, count: u64) -> Sy
     Ok(out.len() as u64)
 }
 
+const SEEK_DATA: u32 = 3;
+const SEEK_HOLE: u32 = 4;
+
 pub fn lseek(k: &mut Kernel, pid: Pid, fd: i32, off: i64, whence: u32) -> SysResult {
     let file = proc_mut(k, pid)?.fds.borrow_mut().file(fd)?;
     let mut f = file.borrow_mut();
@@ -541,6 +541,21 @@ pub fn lseek(k: &mut Kernel, pid: Pid, fd: i32, off: i64, whence: u32) -> SysRes
         0 => off,
         1 => f.offset as i64 + off,
         2 => size as i64 + off,
+        SEEK_DATA | SEEK_HOLE => {
+            let FileKind::Node(ino) = f.kind else {
+                unreachable!("only inodes get here");
+            };
+            if off < 0 {
+                return Err(Errno::ENXIO.into());
+            }
+            match k
+                .vfs
+                .seek_data_or_hole(ino, off as u64, whence == SEEK_HOLE)?
+            {
+                Some(o) => o as i64,
+                None => return Err(Errno::ENXIO.into()),
+            }
+        }
         _ => return Err(Errno::EINVAL.into()),
     };
     if new < 0 {
@@ -748,13 +763,19 @@ fn write_file(k: &mut Kernel, tid: Pid, file: &FileRef, data: &[u8], at: Option<
     } else {
         Some(offset)
     };
+    let from = match start {
+        Some(o) => o,
+        None => k.vfs.node(ino)?.size(),
+    };
+    // Short only when memory ran out part way (Linux's short write on a
+    // full disk); the next write then gives ENOSPC.
     let end = k.vfs.write_file(ino, start, data)?;
     k.vfs.touch(ino)?;
-    k.pages.refresh(&k.vfs, ino, end - data.len() as u64, end)?;
+    k.pages.refresh(&k.vfs, ino, from, end)?;
     if at.is_none() {
         file.borrow_mut().offset = end;
     }
-    Ok(data.len() as u64)
+    Ok(end - from)
 }
 
 pub fn read(k: &mut Kernel, tid: Pid, fd: i32, buf: u64, len: u64) -> SysResult {
@@ -870,6 +891,8 @@ struct Stat {
     gid: u32,
     rdev: u64,
     size: u64,
+    /// 512-byte blocks when the inode knows them (sparse files).
+    blocks: Option<u64>,
     mtime: i64,
     mtime_nsec: u32,
 }
@@ -886,6 +909,7 @@ fn stat_of(k: &Kernel, kind: &FileKind) -> KResult<Stat> {
                 gid: n.gid,
                 rdev: n.rdev(),
                 size: n.size(),
+                blocks: k.vfs.file_blocks(*ino)?,
                 mtime: n.mtime,
                 mtime_nsec: n.mtime_nsec,
             })
@@ -904,6 +928,7 @@ fn stat_of(k: &Kernel, kind: &FileKind) -> KResult<Stat> {
             gid: 0,
             rdev: 0,
             size: 0,
+            blocks: None,
             mtime: 0,
             mtime_nsec: 0,
         }),
@@ -915,6 +940,7 @@ fn stat_of(k: &Kernel, kind: &FileKind) -> KResult<Stat> {
             gid: 0,
             rdev: 0,
             size: 0,
+            blocks: None,
             mtime: 0,
             mtime_nsec: 0,
         }),
@@ -930,6 +956,7 @@ fn stat_of(k: &Kernel, kind: &FileKind) -> KResult<Stat> {
             gid: 0,
             rdev: if k.stdio_is_tty { makedev(136, 0) } else { 0 },
             size: 0,
+            blocks: None,
             mtime: 0,
             mtime_nsec: 0,
         }),
@@ -939,6 +966,9 @@ fn stat_of(k: &Kernel, kind: &FileKind) -> KResult<Stat> {
 /// 512-byte blocks allocated, as ext4 reports them: whole 4 KiB blocks,
 /// none for a short symlink (its target lives in the inode).
 fn blocks(s: &Stat) -> u64 {
+    if let Some(b) = s.blocks {
+        return b;
+    }
     if s.mode & S_IFMT == S_IFLNK && s.size < 60 {
         return 0;
     }
@@ -1270,8 +1300,8 @@ pub fn utimensat(
 }
 
 fn truncate_ino(k: &mut Kernel, ino: Ino, len: u64) -> SysResult {
-    if len > (1 << 32) {
-        return Err(Errno::EFBIG.into());
+    if (len as i64) < 0 {
+        return Err(Errno::EINVAL.into());
     }
     match k.vfs.node(ino)?.kind {
         NodeKind::File(_) => {}
@@ -1302,14 +1332,36 @@ pub fn truncate(k: &mut Kernel, pid: Pid, path: u64, len: u64) -> SysResult {
 }
 
 pub fn fallocate(k: &mut Kernel, pid: Pid, fd: i32, mode: u32, off: u64, len: u64) -> SysResult {
-    if mode != 0 {
+    const KEEP_SIZE: u32 = 0x01;
+    const PUNCH_HOLE: u32 = 0x02;
+    if (off as i64) < 0 || (len as i64) <= 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    // What tmpfs supports: reserve (maybe keeping the size) or punch.
+    if mode & !(KEEP_SIZE | PUNCH_HOLE) != 0 || (mode & PUNCH_HOLE != 0 && mode & KEEP_SIZE == 0) {
         return Err(Errno::EOPNOTSUPP.into());
     }
-    let ino = node_of_fd(k, pid, fd)?;
-    let end = off.checked_add(len).ok_or(Errno::EFBIG)?;
-    if k.vfs.node(ino)?.size() < end {
-        truncate_ino(k, ino, end)?;
+    let file = file_of(k, pid, fd)?;
+    if !file.borrow().writable() {
+        return Err(Errno::EBADF.into());
     }
+    let ino = match file.borrow().kind {
+        FileKind::Node(ino) => ino,
+        FileKind::PipeRead(_) | FileKind::PipeWrite(_) => return Err(Errno::ESPIPE.into()),
+        _ => return Err(Errno::ENODEV.into()),
+    };
+    match k.vfs.node(ino)?.kind {
+        NodeKind::File(_) => {}
+        NodeKind::Dir { .. } => return Err(Errno::EISDIR.into()),
+        NodeKind::Fifo => return Err(Errno::ESPIPE.into()),
+        _ => return Err(Errno::ENODEV.into()),
+    }
+    let end = off.checked_add(len).ok_or(Errno::EFBIG)?;
+    k.pages.write_back(&mut k.vfs, ino)?;
+    k.vfs
+        .allocate(ino, off, end, mode & KEEP_SIZE != 0, mode & PUNCH_HOLE != 0)?;
+    k.vfs.touch(ino)?;
+    k.pages.refresh_all(&k.vfs, ino)?;
     Ok(0)
 }
 
@@ -1370,7 +1422,7 @@ pub fn close_range(k: &mut Kernel, pid: Pid, first: u32, last: u32, flags: u32) 
 pub fn memfd_create(k: &mut Kernel, pid: Pid, name: u64, flags: u32) -> SysResult {
     const MFD_CLOEXEC: u32 = 1;
     let name = read_path(k, pid, name)?;
-    let node = new_file(FileData::Mem(Vec::new()), 0o777);
+    let node = new_file(FileData::empty(), 0o777);
     let ino = k.vfs.create_unlinked(node);
     let mut path = b"/memfd:".to_vec();
     path.extend_from_slice(&name);
@@ -1385,7 +1437,7 @@ pub fn mknodat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, mode: u32) -> Sy
     let name = name.to_vec();
     let kind = match mode & S_IFMT {
         S_IFIFO => NodeKind::Fifo,
-        0 | S_IFREG => NodeKind::File(FileData::Mem(Vec::new())),
+        0 | S_IFREG => NodeKind::File(FileData::empty()),
         _ => return Err(Errno::EPERM.into()),
     };
     let umask = k
@@ -1393,7 +1445,7 @@ pub fn mknodat(k: &mut Kernel, pid: Pid, dirfd: i32, path: u64, mode: u32) -> Sy
         .get(&pid)
         .map(|p| p.fs.borrow().umask)
         .unwrap_or(0o022);
-    let mut node = new_file(FileData::Mem(Vec::new()), mode & !umask);
+    let mut node = new_file(FileData::empty(), mode & !umask);
     node.mode = if mode & S_IFMT == 0 {
         S_IFREG
     } else {

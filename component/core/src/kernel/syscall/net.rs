@@ -172,7 +172,7 @@ pub fn bind(k: &mut Kernel, pid: Pid, fd: i32, addr: u64, len: u32) -> SysResult
                 .get(&pid)
                 .map(|p| p.fs.borrow().umask)
                 .unwrap_or(0o022);
-            let mut node = new_file(FileData::Mem(Vec::new()), 0);
+            let mut node = new_file(FileData::empty(), 0);
             node.mode = S_IFSOCK | (0o777 & !umask);
             node.kind = NodeKind::Socket;
             let ino = k.vfs.create(dir, &name, node)?;

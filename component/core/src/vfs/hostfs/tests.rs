@@ -9,6 +9,7 @@ use std::rc::Rc;
 
 use super::*;
 use crate::host::BytesRootfs;
+use crate::vfs::memfile::MemFile;
 use crate::vfs::{new_dir, new_file, FileData};
 
 struct StdFs(PathBuf);
@@ -179,7 +180,7 @@ fn guest_changes_reach_the_host() {
     let mut v = mounted(h, false);
     let root = ino(&mut v, "/mnt/data").unwrap();
     let f = v
-        .create(root, b"new.txt", new_file(FileData::Mem(Vec::new()), 0o640))
+        .create(root, b"new.txt", new_file(FileData::empty(), 0o640))
         .unwrap();
     assert_eq!(v.write_file(f, Some(0), b"hello").unwrap(), 5);
     assert_eq!(v.write_file(f, None, b" world").unwrap(), 11);
@@ -231,8 +232,12 @@ fn guest_changes_reach_the_host() {
     assert_eq!(fs::read_dir(h).unwrap().count(), 0);
     // Out of the mount: EXDEV (mv copies then); the mount root stays.
     let etc = ino(&mut v, "/etc").unwrap();
-    v.create(root, b"x", new_file(FileData::Mem(b"x".to_vec()), 0o644))
-        .unwrap();
+    v.create(
+        root,
+        b"x",
+        new_file(FileData::Mem(MemFile::from_vec(b"x".to_vec())), 0o644),
+    )
+    .unwrap();
     let x = ino(&mut v, "/mnt/data/x").unwrap();
     assert_eq!(v.read_all(x).unwrap(), b"x");
     assert_eq!(
@@ -258,7 +263,7 @@ fn read_only_mounts_refuse_every_change() {
     assert_eq!(v.chmod(f, 0o600), Err(Errno::EROFS));
     assert_eq!(v.set_mtime(f, (1, 0)), Err(Errno::EROFS));
     assert_eq!(
-        v.create(root, b"n", new_file(FileData::Mem(Vec::new()), 0o644)),
+        v.create(root, b"n", new_file(FileData::empty(), 0o644)),
         Err(Errno::EROFS)
     );
     assert_eq!(v.create(root, b"m", new_dir(0o755)), Err(Errno::EROFS));
