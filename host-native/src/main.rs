@@ -61,6 +61,11 @@ struct RunArgs {
     #[arg(short = 'v', long = "volume", value_name = "HOST:GUEST[:ro]")]
     volume: Vec<String>,
 
+    /// Memory for the guest's processes and the files it writes, together
+    /// (`512m`, `2g`; default 1g, at most 3g).
+    #[arg(short = 'm', long = "memory", value_name = "SIZE")]
+    memory: Option<String>,
+
     /// Replace the image's entrypoint (`""` clears it).
     #[arg(long, value_name = "PROG")]
     entrypoint: Option<String>,
@@ -108,6 +113,7 @@ fn component_args(run: &RunArgs, volumes: &[volumes::Volume]) -> Result<Vec<Stri
         ("-w", &run.workdir),
         ("-u", &run.user),
         ("--entrypoint", &run.entrypoint),
+        ("--memory", &run.memory),
     ] {
         if let Some(value) = value {
             args.extend([flag.to_string(), value.clone()]);

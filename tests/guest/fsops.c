@@ -8,6 +8,9 @@
  *   mkdir DIR         rmdir DIR         rm FILE         mv FROM TO
  *   symlink TARGET PATH                 readlink PATH
  *   truncate FILE LEN stat PATH (type and size; lstat)
+ *   fill FILE MIB     write MIB MiB to FILE in 1 MiB writes; prints how many
+ *                     went in and, if one failed, why (not a failure: the
+ *                     tests use it to fill the writable layer)
  *   tmpdir            mkdtemp /tmp/fsops.XXXXXX and chdir into it (its
  *                     name is not printed, so runs compare)
  *   rmtmp             chdir out of the tmpdir and remove it
@@ -92,6 +95,31 @@ static int do_write(const char *op, const char *path, const char *text, int flag
 
 /* Run the operation at argv[0]; returns the number of words it used, or
  * -1 after a failure. */
+static int do_fill(const char *path, long mib)
+{
+	static char chunk[1 << 20];
+	memset(chunk, 0xab, sizeof chunk);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		return fail("fill", path);
+	long long done = 0;
+	const char *why = NULL;
+	while (done < (long long)mib << 20) {
+		ssize_t n = write(fd, chunk + done % sizeof chunk, sizeof chunk - done % sizeof chunk);
+		if (n < 0) {
+			why = strerror(errno);
+			break;
+		}
+		done += n;
+	}
+	close(fd);
+	if (why)
+		printf("fill %s: %lld MiB, then %s\n", path, done >> 20, why);
+	else
+		printf("fill %s: %lld MiB\n", path, done >> 20);
+	return 0;
+}
+
 static int op(int argc, char **argv)
 {
 	const char *o = argv[0];
@@ -102,7 +130,7 @@ static int op(int argc, char **argv)
 	if (!strcmp(o, "tmpdir") || !strcmp(o, "rmtmp"))
 		need = 1;
 	else if (!strcmp(o, "write") || !strcmp(o, "append") || !strcmp(o, "mv") ||
-		 !strcmp(o, "symlink") || !strcmp(o, "truncate"))
+		 !strcmp(o, "symlink") || !strcmp(o, "truncate") || !strcmp(o, "fill"))
 		need = 3;
 	if (argc < need) {
 		fprintf(stderr, "fsops: %s needs %d argument(s)\n", o, need - 1);
@@ -128,6 +156,8 @@ static int op(int argc, char **argv)
 		bad = symlink(a, b) ? fail(o, b) : 0;
 	else if (!strcmp(o, "truncate"))
 		bad = truncate(a, atol(b)) ? fail(o, a) : 0;
+	else if (!strcmp(o, "fill"))
+		bad = do_fill(a, atol(b));
 	else if (!strcmp(o, "readlink")) {
 		char t[4096];
 		ssize_t n = readlink(a, t, sizeof t - 1);

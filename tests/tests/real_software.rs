@@ -288,6 +288,23 @@ echo "$((2 ** 40)) $((-7 / 2)) $((7 % -3))""#,
         ));
     }
 
+    /// Sparse files in the writable layer: a 3 GiB file with one byte of
+    /// data, copied by cp's SEEK_DATA/SEEK_HOLE walk; sizes and blocks as
+    /// ext4 reports them under the oracle.
+    #[test]
+    fn coreutils_sparse_files() {
+        check(&sh(
+            "coreutils_sparse_files",
+            P,
+            "dash",
+            "cd /tmp && truncate -s 3G s && printf x | dd of=s bs=1 seek=2G conv=notrunc 2>/dev/null && \
+             ls -ls s && du -k s && cp --sparse=always s c && ls -ls c && du -k --apparent-size c && \
+             dd if=c bs=1 skip=2G count=1 2>/dev/null && echo && dd if=c bs=1 skip=1G count=1 2>/dev/null | od -A n -t x1 && \
+             truncate -s 10 s && ls -ls s && dd if=/dev/zero of=s bs=4k seek=100 count=2 2>/dev/null && \
+             ls -ls s && rm s c && ls -A",
+        ));
+    }
+
     #[test]
     fn busybox_applets() {
         check(&RealCase::new(

@@ -1,5 +1,5 @@
 //! Command line of the `wasi:cli/run` driver:
-//! `[--image PATH] [-e K=V]... [-v PREOPEN:GUEST[:ro]]... [--] [CMD ARGS...]`.
+//! `[--image PATH] [-e K=V]... [-v PREOPEN:GUEST[:ro]]... [-m SIZE] [--] [CMD ARGS...]`.
 //!
 //! `--image` belongs to the rootfs provider composed in front of the
 //! emulator (it reads the same CLI arguments); the emulator skips it and its
@@ -27,8 +27,52 @@ pub struct Options {
     pub entrypoint: Option<String>,
     /// `-v`/`--volume`: host directories (wasi:filesystem preopens) to mount.
     pub volumes: Vec<Volume>,
+    /// `-m`/`--memory`: bytes for the guest's processes and the files of
+    /// its writable layer together.
+    pub memory: Option<u64>,
     /// `-h`/`--help` was given.
     pub help: bool,
+}
+
+/// The least `--memory` a Linux userland starts in.
+const MIN_MEMORY: u64 = 16 << 20;
+/// The most `--memory` that leaves the emulator room in a 32-bit
+/// WebAssembly memory (4 GiB in all).
+const MAX_MEMORY: u64 = 3 << 30;
+
+/// Parse `-m SIZE` as `docker run -m` does: a number of bytes with an
+/// optional `b`, `k`, `m` or `g` suffix.
+pub fn memory(spec: &str) -> Result<u64, String> {
+    let t = spec.trim().to_ascii_lowercase();
+    let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => t.split_at(i),
+        None => (t.as_str(), ""),
+    };
+    let shift = match unit {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => u32::MAX,
+    };
+    let bytes = digits
+        .parse::<u64>()
+        .ok()
+        .filter(|_| shift != u32::MAX)
+        .and_then(|n| n.checked_mul(1 << shift.min(30)));
+    match bytes {
+        None => Err(format!(
+            "friscy: `--memory {spec}` is not a size; write e.g. `-m 512m` or `-m 2g`"
+        )),
+        Some(b) if b < MIN_MEMORY => Err(format!(
+            "friscy: `--memory {spec}` is too small; give at least 16m"
+        )),
+        Some(b) if b > MAX_MEMORY => Err(format!(
+            "friscy: `--memory {spec}` is too large; at most 3g fits beside the emulator \
+             in a 32-bit WebAssembly memory"
+        )),
+        Some(b) => Ok(b),
+    }
 }
 
 /// `-v PREOPEN:GUEST[:ro]`: mount the preopen named PREOPEN at GUEST.
@@ -82,6 +126,8 @@ pub const USAGE: &str = "usage: friscy.wasm [--image PATH] [OPTIONS] [--] [COMMA
   -w, --workdir DIR        working directory in the guest
   -u, --user USER[:GROUP]  user to run as
   --entrypoint PROG        replace the image's entrypoint (`\"\"` clears it)
+  -m, --memory SIZE        memory for the guest's processes and the files it writes,
+                           together (e.g. `512m`, `2g`; default 1g, at most 3g)
   -v, --volume PREOPEN:GUEST[:ro]
                            mount the directory the host preopened as PREOPEN at GUEST
                            (`wasmtime run --dir ./data::/data friscy.wasm ... -v /data:/mnt`);
@@ -128,6 +174,7 @@ where
             "-u" | "--user" => opts.user = Some(value(&flag)?),
             "--entrypoint" => opts.entrypoint = Some(value(&flag)?),
             "-v" | "--volume" => opts.volumes.push(volume(&value(&flag)?)?),
+            "-m" | "--memory" => opts.memory = Some(memory(&value(&flag)?)?),
             "-h" | "--help" => opts.help = true,
             _ if flag.starts_with("-e") && flag.len() > 2 && inline.is_none() => {
                 // `-eKEY=VALUE`
@@ -170,6 +217,23 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_sizes() {
+        assert_eq!(memory("2g"), Ok(2 << 30));
+        assert_eq!(memory("512M"), Ok(512 << 20));
+        assert_eq!(memory("100000000"), Ok(100_000_000));
+        assert_eq!(p(&["-m", "64m", "sh"]).unwrap().memory, Some(64 << 20));
+        assert_eq!(p(&["--memory=1g", "sh"]).unwrap().memory, Some(1 << 30));
+        for bad in ["", "g", "2x", "1.5g", "-1"] {
+            assert!(memory(bad).unwrap_err().contains("is not a size"), "{bad}");
+        }
+        assert!(memory("4g").unwrap_err().contains("at most 3g"));
+        assert!(memory("1m").unwrap_err().contains("at least 16m"));
+        assert!(memory("99999999999999g")
+            .unwrap_err()
+            .contains("is not a size"));
+    }
 
     fn p(args: &[&str]) -> Result<Options, String> {
         parse(args.iter().map(|s| s.to_string()), |k| {

@@ -78,6 +78,7 @@ fn main() -> u8 {
             image_config: rootfs.config_json(),
             image_name: opts.image,
             mounts,
+            memory_limit: opts.memory.unwrap_or(MachineConfig::default().memory_limit),
             ..MachineConfig::default()
         };
         Machine::boot(cfg, Box::new(rootfs), Box::new(host))

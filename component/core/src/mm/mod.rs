@@ -140,6 +140,17 @@ impl MemoryBudget {
             }
         }
     }
+    /// Bytes that files may not take: what processes keep to run in (and
+    /// to clean up) once the writable layer has filled the rest, as ext4
+    /// keeps blocks back from ordinary writers.
+    pub fn file_reserve(&self) -> u64 {
+        (self.limit / 16).max(4 << 20).min(self.limit)
+    }
+    /// Charge file bytes, which may not use the `file_reserve`.
+    pub(crate) fn try_charge_file(&self, bytes: u64) -> bool {
+        let room = self.limit - self.file_reserve();
+        bytes.checked_add(self.used()).is_some_and(|n| n <= room) && self.try_charge(bytes)
+    }
     /// Charge even past the limit (for copies that must not fail).
     pub(crate) fn force_charge(&self, bytes: u64) {
         self.used.fetch_add(bytes, Ordering::Relaxed);

@@ -9,7 +9,9 @@
 //! Every page's capacity is charged to the kernel's memory budget (as
 //! tmpfs is charged to a memory cgroup): files and process memory share
 //! one limit, `statfs` reports it, and a full budget is ENOSPC instead of
-//! an allocation failure that would end the whole emulator.
+//! an allocation failure that would end the whole emulator. Files may not
+//! take the budget's last `file_reserve` bytes, so the programs that filled
+//! it can still run to report the error and clean up.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -265,7 +267,7 @@ impl MemFile {
         let Some(b) = self.budget.as_ref().or(budget) else {
             return Ok(());
         };
-        if !b.try_charge(bytes) {
+        if !b.try_charge_file(bytes) {
             return Err(Errno::ENOSPC);
         }
         if self.budget.is_none() {
@@ -341,7 +343,7 @@ impl MemFile {
             .map(|p| PAGE - self.pages.get(p).map_or(0, |v| v.capacity() as u64))
             .sum();
         let fits = match self.budget.as_ref().or(budget) {
-            Some(b) => b.used().saturating_add(more) <= b.limit(),
+            Some(b) => b.used().saturating_add(more) <= b.limit() - b.file_reserve(),
             None => true,
         };
         if !fits {
@@ -504,7 +506,7 @@ mod tests {
     #[test]
     fn a_far_write_costs_one_page() {
         let img = none();
-        let budget = MemoryBudget::new(1 << 20);
+        let budget = MemoryBudget::new(64 << 20);
         let mut f = MemFile::new();
         f.write(5 << 30, b"end", &img, Some(&budget)).unwrap();
         assert_eq!(f.len(), (5 << 30) + 3);
@@ -524,7 +526,8 @@ mod tests {
     #[test]
     fn full_budget_is_enospc_and_short_writes() {
         let img = none();
-        let budget = MemoryBudget::new(3 * PAGE);
+        // Files get what the budget holds past its 4 MiB reserve.
+        let budget = MemoryBudget::new((4 << 20) + 3 * PAGE);
         let mut f = MemFile::new();
         let data = vec![7u8; 5 * PAGE as usize];
         assert_eq!(
@@ -546,7 +549,7 @@ mod tests {
     fn copy_up_copies_only_written_pages() {
         let image: Vec<u8> = (0..5 * PAGE).map(|i| (i / PAGE) as u8 + 1).collect();
         let img = BytesRootfs(image.clone());
-        let budget = MemoryBudget::new(1 << 20);
+        let budget = MemoryBudget::new(64 << 20);
         let mut f = MemFile::over_image(PAGE, 3 * PAGE + 10);
         f.write(PAGE + 1, b"xy", &img, Some(&budget)).unwrap();
         assert_eq!(budget.used(), PAGE);
@@ -565,7 +568,7 @@ mod tests {
     fn punched_holes_read_zero_and_free_pages() {
         let image = vec![9u8; 4 * PAGE as usize];
         let img = BytesRootfs(image);
-        let budget = MemoryBudget::new(1 << 20);
+        let budget = MemoryBudget::new(64 << 20);
         let mut f = MemFile::over_image(0, 4 * PAGE);
         f.write(3 * PAGE, &[5u8; PAGE as usize], &img, Some(&budget))
             .unwrap();
@@ -585,7 +588,7 @@ mod tests {
     #[test]
     fn allocate_reserves_all_or_nothing() {
         let img = none();
-        let budget = MemoryBudget::new(4 * PAGE);
+        let budget = MemoryBudget::new((4 << 20) + 4 * PAGE);
         let mut f = MemFile::new();
         assert_eq!(f.allocate(0, 5 * PAGE, Some(&budget)), Err(Errno::ENOSPC));
         assert_eq!(budget.used(), 0);

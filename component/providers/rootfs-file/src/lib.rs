@@ -37,6 +37,8 @@ const VALUE_OPTIONS: &[&str] = &[
     "-u",
     "--user",
     "--entrypoint",
+    "-m",
+    "--memory",
     "-v",
     "--volume",
 ];

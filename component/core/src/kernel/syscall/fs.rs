@@ -1374,8 +1374,10 @@ pub fn statfs_buf(k: &Kernel) -> [u8; 120] {
     b[0..8].copy_from_slice(&0x794c_7630u64.to_le_bytes()); // OVERLAYFS_SUPER_MAGIC
     b[8..16].copy_from_slice(&bsize.to_le_bytes());
     b[16..24].copy_from_slice(&total.to_le_bytes());
+    // f_bavail leaves out what files may not take (see `file_reserve`).
+    let avail = free.saturating_sub(k.budget.file_reserve() / bsize);
     b[24..32].copy_from_slice(&free.to_le_bytes());
-    b[32..40].copy_from_slice(&free.to_le_bytes());
+    b[32..40].copy_from_slice(&avail.to_le_bytes());
     b[40..48].copy_from_slice(&1_000_000u64.to_le_bytes());
     b[48..56].copy_from_slice(&900_000u64.to_le_bytes());
     b[64..72].copy_from_slice(&255u64.to_le_bytes());
