@@ -79,7 +79,6 @@ fn main() -> u8 {
             image_name: opts.image,
             mounts,
             memory_limit: opts.memory.unwrap_or(MachineConfig::default().memory_limit),
-            ..MachineConfig::default()
         };
         Machine::boot(cfg, Box::new(rootfs), Box::new(host))
     });
