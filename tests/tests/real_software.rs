@@ -513,3 +513,14 @@ mod extras {
         check(&script("lua_script", P, &["lua5.4"], "lua_test.lua"));
     }
 }
+
+mod dpkg {
+    use super::*;
+
+    const P: &str = "dpkg";
+
+    #[test]
+    fn dpkg_install_upgrade_purge() {
+        check(&script("dpkg_install_upgrade_purge", P, &["/bin/sh"], "dpkg.sh").writes_rootfs());
+    }
+}
