@@ -5,6 +5,8 @@
 # deletes). Run by dash in the guest; the oracle runs it in a private copy
 # of the tree. Nothing printed depends on times, inode numbers or pids.
 set -e
+# The oracle inherits the test runner's umask; friscy starts guests with 022.
+umask 022
 export TZ=UTC LC_ALL=C COLUMNS=100
 # dpkg-deb clamps every mtime in the .deb (and the ar member times) to
 # this, so the packages are the same bytes on every run and side.
@@ -84,10 +86,15 @@ EOF
     ln $d/usr/share/friscy-demo/numbers $d/usr/share/friscy-demo/numbers.link
     if [ "$v" = 1 ]; then
         echo "only in version 1" > $d/usr/share/friscy-demo/dropped
+        mkdir -p $d/usr/share/friscy-demo/olddir
+        echo old > $d/usr/share/friscy-demo/olddir/file
+        ln -s friscy-demo $d/usr/bin/friscy-demo-link
     else
         echo "new in version $v" > $d/usr/share/friscy-demo/added
         mkdir -p $d/usr/share/friscy-demo/sub/dir
         echo deep > $d/usr/share/friscy-demo/sub/dir/file
+        # An upgrade renames the new symlink over the old one.
+        ln -s ../share/friscy-demo/kept $d/usr/bin/friscy-demo-link
     fi
     (cd $d && find usr -type f | LC_ALL=C sort | xargs md5sum > DEBIAN/md5sums)
     dpkg-deb --root-owner-group -Zgzip --build $d $B/friscy-demo_${v}_all.deb
@@ -97,7 +104,9 @@ FILES="/usr/bin/friscy-demo /etc/friscy-demo.conf /etc/friscy-demo.conf.dpkg-old
 /usr/share/friscy-demo /usr/share/friscy-demo/kept /usr/share/friscy-demo/changed
 /usr/share/friscy-demo/numbers /usr/share/friscy-demo/numbers.link
 /usr/share/friscy-demo/dropped /usr/share/friscy-demo/added
-/usr/share/friscy-demo/sub/dir/file /var/lib/friscy-demo/state"
+/usr/share/friscy-demo/olddir /usr/share/friscy-demo/olddir/file
+/usr/share/friscy-demo/sub/dir/file /usr/bin/friscy-demo-link
+/var/lib/friscy-demo/state"
 
 info "build version 1"
 make_pkg 1
@@ -108,6 +117,7 @@ dpkg-deb -c $B/friscy-demo_1_all.deb
 info "install version 1"
 dpkg -i $B/friscy-demo_1_all.deb
 friscy-demo
+readlink /usr/bin/friscy-demo-link
 dpkg -s friscy-demo | grep -E '^(Status|Version|Conffiles)'
 dpkg -L friscy-demo
 show $FILES
@@ -124,6 +134,7 @@ make_pkg 2
 info "upgrade to version 2"
 dpkg -i --force-confnew $B/friscy-demo_2_all.deb
 friscy-demo
+readlink /usr/bin/friscy-demo-link
 dpkg -s friscy-demo | grep -E '^(Status|Version)'
 dpkg -L friscy-demo
 show $FILES
@@ -163,6 +174,10 @@ rm -r /usr/share/doc/sed
 show $D/ostable /usr/share/doc/sed
 ls $D | wc -l
 
+# The package ships /etc, /usr/bin and /usr/share, which no other package
+# in this (otherwise empty) database owns, so removing it tries to remove
+# them too and dpkg warns that they are not empty: rmdir of image
+# directories must fail with ENOTEMPTY.
 info "remove"
 dpkg -r friscy-demo
 dpkg -s friscy-demo | grep -E '^(Status|Version|Conffiles)'

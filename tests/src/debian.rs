@@ -23,6 +23,8 @@
 //! - adds `/usr/bin/sh -> dash`, `/etc/passwd`, `/etc/group`, `/etc/hostname`,
 //!   `/etc/hosts`, `/etc/resolv.conf` (the same bytes friscy synthesizes),
 //!   `/tmp`, `/var/tmp` (1777), `/root` (700), `/home`, `/run`, `/dev`, `/proc`;
+//! - gives an image with dpkg an empty `/var/lib/dpkg/status` (dpkg will
+//!   not start without its database);
 //! - copies `tests/scripts/*` to `/friscy-tests/` (the guest test inputs).
 //!
 //! Output, under `build/debian/<profile>/` (gitignored):
@@ -32,7 +34,8 @@
 //! rootfs/        rootfs.tar extracted (owners, modes and every mtime incl. symlinks) for the oracle
 //! packages.txt   the resolved packages (name, version, size, sha256) and the resolver's notes
 //! stamp          what the image was built from (see `Rootfs::key`)
-//! scratch/       per-run /tmp and /root bound into the oracle (removed after each run)
+//! scratch/       per-run /tmp and /root bound into the oracle, and for cases that write
+//!                to the image a copy of rootfs/ the oracle runs in (removed after each run)
 //! ```
 //!
 //! Environment: `FRISCY_DEBIAN_MIRROR` (default `http://deb.debian.org/debian`),
@@ -44,7 +47,8 @@
 //! [`check`] runs a [`RealCase`] under the oracle
 //! (`proot -r build/debian/<profile>/rootfs -b /dev -b /proc -b SCRATCH/tmp:/tmp
 //! -b SCRATCH/root:/root -q qemu-riscv64 -w / CMD ARGS`, environment cleared
-//! and set to what friscy gives a guest) and under friscy's native example
+//! and set to what friscy gives a guest; `-r SCRATCH/rootfs`, a private copy,
+//! for a case marked [`RealCase::writes_rootfs`]) and under friscy's native example
 //! runner (`target/release/examples/run build/debian/<profile>/rootfs.tar
 //! [-e K=V]... -- CMD ARGS`, built on first use), and compares stdout,
 //! stderr and exit status with the harness's diff.
