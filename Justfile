@@ -62,11 +62,11 @@ bench: build
 bench-startup: build
     python3 bench/startup.py
 
-# Build the Debian riscv64 images (base, python, extras) into build/debian/.
+# Build the Debian riscv64 images (base, python, extras, dpkg) into build/debian/.
 debian-rootfs:
-    cargo run --release -q -p friscy-tests --bin build-debian-rootfs -- base python extras
+    cargo run --release -q -p friscy-tests --bin build-debian-rootfs -- base python extras dpkg
 
-# Real Debian software (busybox, dash, coreutils, bash, python3, perl, git, sqlite3, lua) vs the oracle (also part of `test`).
+# Real Debian software (busybox, dash, coreutils, bash, python3, perl, git, sqlite3, lua, dpkg) vs the oracle (also part of `test`).
 test-real: fixtures
     cargo build --release -q -p friscy-core --example run
     cargo test --release -p friscy-tests --features real-software --test real_software -- --test-threads=2

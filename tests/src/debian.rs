@@ -23,6 +23,8 @@
 //! - adds `/usr/bin/sh -> dash`, `/etc/passwd`, `/etc/group`, `/etc/hostname`,
 //!   `/etc/hosts`, `/etc/resolv.conf` (the same bytes friscy synthesizes),
 //!   `/tmp`, `/var/tmp` (1777), `/root` (700), `/home`, `/run`, `/dev`, `/proc`;
+//! - gives an image with dpkg an empty `/var/lib/dpkg/status` (dpkg will
+//!   not start without its database);
 //! - copies `tests/scripts/*` to `/friscy-tests/` (the guest test inputs).
 //!
 //! Output, under `build/debian/<profile>/` (gitignored):
@@ -32,7 +34,8 @@
 //! rootfs/        rootfs.tar extracted (owners, modes and every mtime incl. symlinks) for the oracle
 //! packages.txt   the resolved packages (name, version, size, sha256) and the resolver's notes
 //! stamp          what the image was built from (see `Rootfs::key`)
-//! scratch/       per-run /tmp and /root bound into the oracle (removed after each run)
+//! scratch/       per-run /tmp and /root bound into the oracle, and for cases that write
+//!                to the image a copy of rootfs/ the oracle runs in (removed after each run)
 //! ```
 //!
 //! Environment: `FRISCY_DEBIAN_MIRROR` (default `http://deb.debian.org/debian`),
@@ -44,7 +47,8 @@
 //! [`check`] runs a [`RealCase`] under the oracle
 //! (`proot -r build/debian/<profile>/rootfs -b /dev -b /proc -b SCRATCH/tmp:/tmp
 //! -b SCRATCH/root:/root -q qemu-riscv64 -w / CMD ARGS`, environment cleared
-//! and set to what friscy gives a guest) and under friscy's native example
+//! and set to what friscy gives a guest; `-r SCRATCH/rootfs`, a private copy,
+//! for a case marked [`RealCase::writes_rootfs`]) and under friscy's native example
 //! runner (`target/release/examples/run build/debian/<profile>/rootfs.tar
 //! [-e K=V]... -- CMD ARGS`, built on first use), and compares stdout,
 //! stderr and exit status with the harness's diff.
@@ -132,6 +136,13 @@ pub const PROFILES: &[Profile] = &[
         includes: &["base"],
         packages: &["perl-base", "git", "sqlite3", "lua5.4"],
         about: "base + perl, git, the sqlite3 CLI, lua5.4",
+    },
+    Profile {
+        name: "dpkg",
+        includes: &["base"],
+        // dpkg refuses to run unless `diff` and `ldconfig` are on PATH.
+        packages: &["dpkg", "diffutils", "libc-bin"],
+        about: "base + dpkg (with tar, diff, ldconfig), to install and remove packages",
     },
 ];
 
@@ -1096,6 +1107,12 @@ fn finish_tree(tree: &mut Tree) -> Result<()> {
         0o644,
         b"nameserver 127.0.0.53\noptions edns0\n".to_vec(),
     );
+    // dpkg refuses to run without its database, which dpkg's own
+    // bootstrap would have written; an empty one says "nothing installed
+    // through dpkg yet" (the image's packages were unpacked, not installed).
+    if tree.nodes.contains_key("usr/bin/dpkg") && !tree.nodes.contains_key("var/lib/dpkg/status") {
+        tree.put_file("var/lib/dpkg/status", 0o644, Vec::new());
+    }
     for (d, mode) in [
         ("tmp", 0o1777),
         ("var/tmp", 0o1777),
@@ -1310,8 +1327,8 @@ fn set_times(root: &Path) -> Result<()> {
 /// or stale (any cached package index will do; downloads go to the cache).
 /// Panics with the build error.
 pub fn ensure(name: &str) -> &'static Rootfs {
-    static CELLS: [OnceLock<Result<Rootfs, String>>; 3] =
-        [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    static CELLS: [OnceLock<Result<Rootfs, String>>; PROFILES.len()] =
+        [const { OnceLock::new() }; PROFILES.len()];
     let i = PROFILES
         .iter()
         .position(|p| p.name == name)
@@ -1409,13 +1426,28 @@ fn build_run_example() -> Result<PathBuf> {
     Ok(p)
 }
 
-/// A fresh `/tmp` and `/root` for one oracle run, removed on drop.
+/// A fresh `/tmp` and `/root` for one oracle run (and, for cases that
+/// write to the image, a private copy of the tree), removed on drop.
 pub struct Scratch {
     pub dir: PathBuf,
+    /// `SCRATCH/rootfs`, the oracle's root instead of the shared tree.
+    pub tree: Option<PathBuf>,
 }
 
 impl Scratch {
     pub fn new(rootfs: &Rootfs) -> Result<Scratch> {
+        Scratch::create(rootfs, false)
+    }
+
+    /// Like [`Scratch::new`], plus a copy of `rootfs/` (`cp -a`, so owners,
+    /// modes, hard links and times survive) for the oracle to change: the
+    /// extracted tree is shared by every run, and friscy's writes go to a
+    /// per-run overlay that the oracle has no equivalent of.
+    pub fn with_private_tree(rootfs: &Rootfs) -> Result<Scratch> {
+        Scratch::create(rootfs, true)
+    }
+
+    fn create(rootfs: &Rootfs, private_tree: bool) -> Result<Scratch> {
         static N: AtomicU64 = AtomicU64::new(0);
         let dir = rootfs.dir.join("scratch").join(format!(
             "{}-{}",
@@ -1431,7 +1463,32 @@ impl Scratch {
             fs::create_dir_all(&d).with_context(|| format!("creating {}", d.display()))?;
             fs::set_permissions(&d, fs::Permissions::from_mode(mode))?;
         }
-        Ok(Scratch { dir })
+        let mut scratch = Scratch { dir, tree: None };
+        if private_tree {
+            let copy = scratch.dir.join("rootfs");
+            let out = Command::new("cp")
+                .arg("-a")
+                .arg(&rootfs.tree)
+                .arg(&copy)
+                .output()
+                .context("running cp")?;
+            if !out.status.success() {
+                bail!(
+                    "cp -a {} {} failed ({}): {}",
+                    rootfs.tree.display(),
+                    copy.display(),
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            scratch.tree = Some(copy);
+        }
+        Ok(scratch)
+    }
+
+    /// The root the oracle runs in: the private copy, else the shared tree.
+    pub fn root<'a>(&'a self, rootfs: &'a Rootfs) -> &'a Path {
+        self.tree.as_deref().unwrap_or(&rootfs.tree)
     }
 }
 
@@ -1442,7 +1499,8 @@ impl Drop for Scratch {
 }
 
 /// The oracle's command line for `inv` in `rootfs`, with `/tmp` and `/root`
-/// bound to `scratch` so runs do not change the extracted tree.
+/// bound to `scratch` so runs do not change the extracted tree (and the
+/// root itself replaced by the scratch's private copy when it has one).
 pub fn oracle_command(rootfs: &Rootfs, inv: &Invocation, scratch: &Scratch) -> Result<Command> {
     let proot = harness::which("proot").ok_or_else(|| {
         anyhow!("`proot` not found: install the Debian package `proot` (`just setup` does this)")
@@ -1456,7 +1514,7 @@ pub fn oracle_command(rootfs: &Rootfs, inv: &Invocation, scratch: &Scratch) -> R
     let mut cmd = Command::new(proot);
     cmd.current_dir(workspace_root())
         .arg("-r")
-        .arg(&rootfs.tree)
+        .arg(scratch.root(rootfs))
         .args(["-b", "/dev", "-b", "/proc", "-b"])
         .arg(format!("{}:/tmp", scratch.dir.join("tmp").display()))
         .arg("-b")
@@ -1566,9 +1624,14 @@ pub fn friscy_command(rootfs: &Rootfs, inv: &Invocation) -> Result<Command> {
     Ok(cmd)
 }
 
-/// Runs `inv` on the oracle in `rootfs`.
-pub fn run_oracle(rootfs: &Rootfs, inv: &Invocation) -> Result<Output> {
-    let scratch = Scratch::new(rootfs)?;
+/// Runs `inv` on the oracle in `rootfs` (in a private copy of its tree
+/// when `writes_rootfs`).
+pub fn run_oracle(rootfs: &Rootfs, inv: &Invocation, writes_rootfs: bool) -> Result<Output> {
+    let scratch = if writes_rootfs {
+        Scratch::with_private_tree(rootfs)?
+    } else {
+        Scratch::new(rootfs)?
+    };
     let cmd = oracle_command(rootfs, inv, &scratch)?;
     let mut out = harness::run_command(cmd, &inv.stdin)?;
     proot_signal_status(&mut out);
@@ -1635,6 +1698,9 @@ pub struct RealCase {
     /// Applied to stdout and stderr of both sides before comparing (only
     /// for values that cannot agree: pids, times).
     pub normalize: Option<Normalizer>,
+    /// The case changes files outside `/tmp` and `/root`, so the oracle
+    /// runs in a private copy of the tree (see [`Scratch::with_private_tree`]).
+    pub writes_rootfs: bool,
 }
 
 impl RealCase {
@@ -1648,6 +1714,7 @@ impl RealCase {
             expect_status: 0,
             compare_stderr: true,
             normalize: None,
+            writes_rootfs: false,
         }
     }
     pub fn env(mut self, vars: &[(&str, &str)]) -> RealCase {
@@ -1665,6 +1732,11 @@ impl RealCase {
     }
     pub fn normalize(mut self, f: Normalizer) -> RealCase {
         self.normalize = Some(f);
+        self
+    }
+    /// The case writes to the image (outside `/tmp` and `/root`).
+    pub fn writes_rootfs(mut self) -> RealCase {
+        self.writes_rootfs = true;
         self
     }
     pub fn invocation(&self) -> Invocation {
@@ -1731,8 +1803,8 @@ pub fn compare(case: &RealCase, oracle: &Output, got: &Output) -> Option<String>
 pub fn check(case: &RealCase) {
     let rootfs = ensure(case.profile);
     let inv = case.invocation();
-    let oracle =
-        run_oracle(rootfs, &inv).unwrap_or_else(|e| panic!("{}: oracle: {e:#}", case.name));
+    let oracle = run_oracle(rootfs, &inv, case.writes_rootfs)
+        .unwrap_or_else(|e| panic!("{}: oracle: {e:#}", case.name));
     if oracle.status != case.expect_status {
         panic!(
             "{}: the oracle exited with {} but the case expects {} (case bug)\n{}",

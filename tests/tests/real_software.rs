@@ -14,6 +14,10 @@
 //! --test real_software base::` runs the base image's cases.
 //! `FRISCY_REAL_STRACE=1` makes friscy trace system calls (stderr then
 //! differs, of course).
+//!
+//! Cases that change the image outside `/tmp` and `/root` (dpkg) are
+//! marked `writes_rootfs()`: the oracle then runs in a private copy of the
+//! tree; friscy's writes never leave its per-run in-memory overlay.
 
 use friscy_tests::debian::{check, RealCase};
 
@@ -528,5 +532,16 @@ mod extras {
     #[test]
     fn lua_script() {
         check(&script("lua_script", P, &["lua5.4"], "lua_test.lua"));
+    }
+}
+
+mod dpkg {
+    use super::*;
+
+    const P: &str = "dpkg";
+
+    #[test]
+    fn dpkg_install_upgrade_purge() {
+        check(&script("dpkg_install_upgrade_purge", P, &["/bin/sh"], "dpkg.sh").writes_rootfs());
     }
 }

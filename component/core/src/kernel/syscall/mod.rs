@@ -126,6 +126,9 @@ fn call(k: &mut Kernel, tid: Pid, nr: u64, a: [u64; 6]) -> SysResult {
         STATX => fs::statx(k, pid, a[0] as i32, a[1], a[2] as u32, a[4]),
         UMASK => proc::umask(k, pid, a[0] as u32),
         FSYNC | FDATASYNC => fs::fsync(k, pid, a[0] as i32),
+        SYNC_FILE_RANGE => {
+            fs::sync_file_range(k, pid, a[0] as i32, a[1] as i64, a[2] as i64, a[3] as u32)
+        }
         SYNC | SYNCFS => Ok(0),
         RENAMEAT => fs::renameat2(k, pid, a[0] as i32, a[1], a[2] as i32, a[3], 0),
         RENAMEAT2 => fs::renameat2(k, pid, a[0] as i32, a[1], a[2] as i32, a[3], a[4] as u32),
