@@ -21,6 +21,8 @@ use memfile::{MemFile, MAX_FILE_SIZE};
 use std::sync::Arc;
 
 pub const ROOT_INO: Ino = 1;
+/// The largest file `read_all` takes whole (programs and small config files).
+const READ_ALL_MAX: u64 = 1 << 30;
 const MAX_SYMLINKS: u32 = 40;
 const PATH_MAX: usize = 4096;
 
@@ -416,6 +418,11 @@ impl Vfs {
     /// The whole contents of a regular file.
     pub fn read_all(&self, ino: Ino) -> KResult<Vec<u8>> {
         let size = self.node(ino)?.size();
+        // A sparse file may be far larger than memory (exec of one must
+        // fail, not end the emulator).
+        if size > READ_ALL_MAX {
+            return Err(Errno::ENOMEM);
+        }
         let mut buf = vec![0u8; size as usize];
         let mut done = 0;
         while done < buf.len() {
