@@ -6,54 +6,21 @@
 //! and removing the file gives the space back. qemu cannot be the oracle
 //! here: its files go to the host's disk.
 
-use std::process::Command;
+use friscy_tests::fixtures;
+use friscy_tests::harness::{run_command, runner_command, Invocation, Output, Runner};
 
-use friscy_tests::fixtures::{self, workspace_root};
-use friscy_tests::harness::{
-    friscy_native, friscy_wasm, packed_app, run_command, wasmtime, Output,
-};
-
-const IMAGE: &str = "build/fixtures/rootfs.tar";
 const FSOPS: &str = "/musl/fsops";
 
-#[derive(Debug, Clone, Copy)]
-enum Via {
-    Native,
-    Wasmtime,
-    Packed,
-}
-
-const ALL: [Via; 3] = [Via::Native, Via::Wasmtime, Via::Packed];
-
 /// `fsops OPS...` (split at spaces) in the fixture image, with `-m memory`.
-fn fsops(via: Via, memory: Option<&str>, ops: &str) -> Output {
+fn fsops(via: Runner, memory: Option<&str>, ops: &str) -> Output {
     fixtures::ensure();
-    let mut cmd = match via {
-        Via::Native => {
-            let mut c = Command::new(friscy_native().unwrap_or_else(|e| panic!("{e:#}")));
-            c.args(["run", IMAGE]);
-            c
-        }
-        Via::Wasmtime => {
-            let mut c = Command::new(wasmtime().unwrap_or_else(|e| panic!("{e:#}")));
-            c.args(["run", "--dir", "build/fixtures"])
-                .arg(friscy_wasm().unwrap_or_else(|e| panic!("{e:#}")))
-                .args(["--image", IMAGE]);
-            c
-        }
-        Via::Packed => {
-            let mut c = Command::new(wasmtime().unwrap_or_else(|e| panic!("{e:#}")));
-            c.arg("run")
-                .arg(packed_app().unwrap_or_else(|e| panic!("{e:#}")));
-            c
-        }
-    };
+    // No guest command in the invocation: the runner's own options end
+    // the command line, and `-m` goes after them.
+    let mut cmd = runner_command(via, &Invocation::default()).unwrap_or_else(|e| panic!("{e:#}"));
     if let Some(m) = memory {
         cmd.args(["-m", m]);
     }
-    cmd.current_dir(workspace_root())
-        .args(["--", FSOPS])
-        .args(ops.split_whitespace());
+    cmd.args(["--", FSOPS]).args(ops.split_whitespace());
     run_command(cmd, b"").unwrap()
 }
 
@@ -77,7 +44,7 @@ fn filled(line: &str) -> u64 {
 
 #[test]
 fn a_full_writable_layer_is_enospc_and_rm_gives_space_back() {
-    for via in ALL {
+    for via in Runner::ALL {
         let out = fsops(
             via,
             Some("64m"),
@@ -102,7 +69,7 @@ fn a_full_writable_layer_is_enospc_and_rm_gives_space_back() {
 
 #[test]
 fn the_default_limit_holds_a_large_file() {
-    for via in ALL {
+    for via in Runner::ALL {
         let out = fsops(
             via,
             None,
@@ -120,7 +87,7 @@ fn the_default_limit_holds_a_large_file() {
 
 #[test]
 fn bad_memory_sizes_are_clear_errors() {
-    for via in ALL {
+    for via in Runner::ALL {
         for (size, needle) in [
             ("5g", "at most 3g"),
             ("1m", "at least 16m"),
