@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -117,6 +118,17 @@ int main(void)
 	report("ftruncate(6G)", ftruncate(fd, 6 * G));
 	seek(fd, SEEK_HOLE, 5 * G);
 	show(fd, "grown to 6G");
+	/* Mapping all of it takes only the pages that hold data. */
+	for (int shared = 0; shared < 2; shared++) {
+		unsigned char *m = mmap(NULL, 6 * G, PROT_READ, shared ? MAP_SHARED : MAP_PRIVATE, fd, 0);
+		if (m == MAP_FAILED) {
+			printf("  mmap 6G %s: %s\n", shared ? "shared" : "private", strerror(errno));
+			continue;
+		}
+		printf("  mmap 6G %s: [2G]=%d [5G]=%c [6G-1]=%d\n", shared ? "shared" : "private",
+		       m[2 * G], m[5 * G], m[6 * G - 1]);
+		munmap(m, 6 * G);
+	}
 	close(fd);
 	unlink(path);
 

@@ -111,11 +111,7 @@ pub fn mmap(
         } else {
             k.pages.write_back(&mut k.vfs, ino)?;
             let size = k.vfs.node(ino)?.size();
-            let n = size.saturating_sub(off).min(len) as usize;
-            let mut buf = vec![0u8; n];
-            let got = k.vfs.read_file(ino, off, &mut buf)?;
-            buf.truncate(got);
-            Some(buf)
+            Some((ino, size.saturating_sub(off).min(len)))
         }
     } else {
         None
@@ -159,8 +155,9 @@ pub fn mmap(
     }
     mm.map_anon(start, len, Prot::READ | Prot::WRITE)
         .map_err(mm_err)?;
-    if let Some(d) = data {
-        if mm.write_force(start, &d).is_err() {
+    if let Some((ino, n)) = data {
+        if copy_file_in(&k.vfs, &mut mm, ino, off, n, start).is_err() {
+            mm.unmap(start, len);
             return Err(Errno::ENOMEM.into());
         }
         mm.mark_file_private(start, len).map_err(mm_err)?;
@@ -174,6 +171,45 @@ pub fn mmap(
     }
     mm.protect(start, len, prot_of(prot)).map_err(mm_err)?;
     Ok(start)
+}
+
+/// Copy `n` bytes of file `ino` at `off` into fresh anonymous memory at
+/// `start`, a slice at a time (a sparse file may be larger than memory);
+/// runs of zeros stay unallocated zero pages.
+fn copy_file_in(
+    vfs: &crate::vfs::Vfs,
+    mm: &mut AddressSpace,
+    ino: Ino,
+    off: u64,
+    n: u64,
+    start: u64,
+) -> Result<(), SysError> {
+    let mut buf = vec![0u8; (n.min(1 << 20)) as usize];
+    let mut done = 0;
+    while done < n {
+        let want = (n - done).min(buf.len() as u64) as usize;
+        let got = vfs.read_file(ino, off + done, &mut buf[..want])?;
+        if got == 0 {
+            break;
+        }
+        // Each run of pages with data in one store.
+        let page = PAGE_SIZE as usize;
+        let mut run: Option<usize> = None;
+        for at in (0..got).step_by(page).chain([got]) {
+            let data = at < got && buf[at..(at + page).min(got)].iter().any(|&b| b != 0);
+            match (run, data) {
+                (None, true) => run = Some(at),
+                (Some(from), false) => {
+                    mm.write_force(start + done + from as u64, &buf[from..at])
+                        .map_err(|_| Errno::ENOMEM)?;
+                    run = None;
+                }
+                _ => {}
+            }
+        }
+        done += got as u64;
+    }
+    Ok(())
 }
 
 const MADV_DONTNEED: u32 = 4;
