@@ -488,6 +488,89 @@ mod tests {
         buf
     }
 
+    /// Random writes, truncates, punches and reservations over a copy-up,
+    /// checked after each step against a plain byte vector: contents,
+    /// length, what SEEK_DATA/SEEK_HOLE may answer, and the budget.
+    #[test]
+    fn random_operations_match_a_flat_model() {
+        let image: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8 + 1).collect();
+        let img = BytesRootfs(image.clone());
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for round in 0..200 {
+            let budget = MemoryBudget::new(64 << 20);
+            // The bytes, and which pages hold data for SEEK_DATA: written
+            // or still the image's (reserved and punched pages are holes).
+            let (mut f, mut model) = if round % 2 == 0 {
+                let (at, len) = (rnd(1000), rnd(30_000));
+                let lower = image[at as usize..(at + len) as usize].to_vec();
+                (MemFile::over_image(at, len), lower)
+            } else {
+                (MemFile::new(), Vec::new())
+            };
+            let mut data: std::collections::BTreeSet<u64> =
+                (0..(model.len() as u64).div_ceil(PAGE)).collect();
+            for _ in 0..40 {
+                let off = rnd(60_000);
+                let len = rnd(9_000) + 1;
+                match rnd(4) {
+                    0 => {
+                        let bytes: Vec<u8> = (0..len).map(|_| rnd(256) as u8).collect();
+                        f.write(off, &bytes, &img, Some(&budget)).unwrap();
+                        let end = (off + len) as usize;
+                        if model.len() < end {
+                            model.resize(end, 0);
+                        }
+                        model[off as usize..end].copy_from_slice(&bytes);
+                        data.extend(off / PAGE..(off + len).div_ceil(PAGE));
+                    }
+                    1 => {
+                        f.set_len(off);
+                        model.resize(off as usize, 0);
+                        data.retain(|&p| p < off.div_ceil(PAGE));
+                    }
+                    2 => {
+                        f.punch(off, off + len, &img, Some(&budget)).unwrap();
+                        let end = ((off + len) as usize).min(model.len());
+                        if (off as usize) < end {
+                            model[off as usize..end].fill(0);
+                            // Whole pages inside become holes.
+                            for p in off.div_ceil(PAGE)..end as u64 / PAGE {
+                                data.remove(&p);
+                            }
+                        }
+                    }
+                    _ => {
+                        f.allocate(off, off + len, Some(&budget)).unwrap();
+                    }
+                }
+                assert_eq!(f.len(), model.len() as u64, "round {round}");
+                assert_eq!(read_all(&f, &img), model, "round {round}");
+                let at = rnd(model.len() as u64 + 1);
+                let size = f.len();
+                let want_data = data
+                    .range(at / PAGE..)
+                    .next()
+                    .map(|&p| at.max(p * PAGE))
+                    .filter(|&d| d < size);
+                let want_hole = (at < size).then(|| {
+                    let p = (at / PAGE..).find(|p| !data.contains(p)).unwrap();
+                    at.max(p * PAGE).min(size)
+                });
+                assert_eq!(f.seek_data(at), want_data, "round {round}: SEEK_DATA {at}");
+                assert_eq!(f.seek_hole(at), want_hole, "round {round}: SEEK_HOLE {at}");
+            }
+            assert!(budget.used() >= f.charged);
+            drop(f);
+            assert_eq!(budget.used(), 0, "round {round}: all refunded");
+        }
+    }
+
     #[test]
     fn writes_and_reads_across_pages() {
         let img = none();
