@@ -25,6 +25,83 @@ const PAGE: u64 = 4096;
 /// The largest file size (Linux's `MAX_LFS_FILESIZE`).
 pub const MAX_FILE_SIZE: u64 = i64::MAX as u64;
 
+/// Page index to bytes. Most files fit in their first page, which is kept
+/// beside the map: a small file then costs its bytes and no map node (a
+/// B-tree leaf is some 370 bytes).
+#[derive(Default, Clone)]
+struct PageMap {
+    first: Option<Vec<u8>>,
+    rest: BTreeMap<u64, Vec<u8>>,
+}
+
+impl PageMap {
+    fn get(&self, page: &u64) -> Option<&Vec<u8>> {
+        match page {
+            0 => self.first.as_ref(),
+            _ => self.rest.get(page),
+        }
+    }
+
+    fn get_mut(&mut self, page: &u64) -> Option<&mut Vec<u8>> {
+        match page {
+            0 => self.first.as_mut(),
+            _ => self.rest.get_mut(page),
+        }
+    }
+
+    fn contains_key(&self, page: &u64) -> bool {
+        self.get(page).is_some()
+    }
+
+    fn insert(&mut self, page: u64, bytes: Vec<u8>) {
+        match page {
+            0 => self.first = Some(bytes),
+            _ => {
+                self.rest.insert(page, bytes);
+            }
+        }
+    }
+
+    fn remove(&mut self, page: &u64) -> Option<Vec<u8>> {
+        match page {
+            0 => self.first.take(),
+            _ => self.rest.remove(page),
+        }
+    }
+
+    fn entry_or_default(&mut self, page: u64) -> &mut Vec<u8> {
+        match page {
+            0 => self.first.get_or_insert_default(),
+            _ => self.rest.entry(page).or_default(),
+        }
+    }
+
+    /// Present pages from `from.start` on, in order.
+    fn range(&self, from: std::ops::RangeFrom<u64>) -> impl Iterator<Item = (&u64, &Vec<u8>)> {
+        const ZERO: &u64 = &0;
+        let first = (from.start == 0).then_some(()).and(self.first.as_ref());
+        first
+            .map(|v| (ZERO, v))
+            .into_iter()
+            .chain(self.rest.range(from.start.max(1)..))
+    }
+
+    fn values(&self) -> impl Iterator<Item = &Vec<u8>> {
+        self.first.iter().chain(self.rest.values())
+    }
+
+    fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
+}
+
+impl std::ops::Index<&u64> for PageMap {
+    type Output = Vec<u8>;
+    fn index(&self, page: &u64) -> &Vec<u8> {
+        self.get(page).expect("page present")
+    }
+}
+
 /// The bytes of a regular file in memory.
 #[derive(Default)]
 pub struct MemFile {
@@ -33,7 +110,7 @@ pub struct MemFile {
     /// zeros; an empty `Vec` with capacity is space reserved by
     /// `fallocate`; an empty one without capacity is a punched hole over
     /// the lower layer.
-    pages: BTreeMap<u64, Vec<u8>>,
+    pages: PageMap,
     /// `(offset, len)` of the image bytes under this file: pages absent
     /// from `pages` below `len` read from the image.
     lower: Option<(u64, u64)>,
@@ -350,7 +427,7 @@ impl MemFile {
             return Err(Errno::ENOSPC);
         }
         for page in want {
-            self.pages.entry(page).or_default();
+            self.pages.entry_or_default(page);
             self.reserve(page, PAGE as usize, budget)?;
         }
         Ok(())
@@ -462,7 +539,7 @@ impl MemFile {
     pub fn blocks(&self) -> u64 {
         let lower_pages = self.lower_len().div_ceil(PAGE);
         let mut pages = lower_pages;
-        for (&i, v) in &self.pages {
+        for (&i, v) in self.pages.range(0..) {
             match (i < lower_pages, v.capacity() > 0) {
                 (true, false) => pages -= 1,
                 (false, true) => pages += 1,
