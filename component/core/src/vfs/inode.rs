@@ -20,7 +20,7 @@ pub const S_IFCHR: u32 = 0o020000;
 pub const S_IFIFO: u32 = 0o010000;
 
 /// Where a regular file's bytes are.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum FileData {
     /// `len` bytes at `offset` in the rootfs image, not read yet.
     Image { offset: u64, len: u64 },
@@ -50,7 +50,7 @@ pub enum Device {
     Other(u64),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum NodeKind {
     Dir {
         entries: BTreeMap<Vec<u8>, Ino>,
@@ -64,7 +64,7 @@ pub enum NodeKind {
     Socket,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Inode {
     /// File type and permission bits, as in `st_mode`.
     pub mode: u32,

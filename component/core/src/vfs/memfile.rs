@@ -28,7 +28,7 @@ pub const MAX_FILE_SIZE: u64 = i64::MAX as u64;
 /// Page index to bytes. Most files fit in their first page, which is kept
 /// beside the map: a small file then costs its bytes and no map node (a
 /// B-tree leaf is some 370 bytes).
-#[derive(Default, Clone)]
+#[derive(Default)]
 struct PageMap {
     first: Option<Vec<u8>>,
     rest: BTreeMap<u64, Vec<u8>>,
@@ -126,23 +126,6 @@ impl std::fmt::Debug for MemFile {
             .field("pages", &self.pages.len())
             .field("lower", &self.lower)
             .finish()
-    }
-}
-
-impl Clone for MemFile {
-    /// A copy of the bytes (charged like the original, even past the
-    /// limit: a clone must not fail).
-    fn clone(&self) -> Self {
-        if let Some(b) = &self.budget {
-            b.force_charge(self.charged);
-        }
-        MemFile {
-            len: self.len,
-            pages: self.pages.clone(),
-            lower: self.lower,
-            budget: self.budget.clone(),
-            charged: self.charged,
-        }
     }
 }
 
