@@ -521,7 +521,12 @@ impl Vfs {
 
     /// Write `data` at `at` (None: at the end, for O_APPEND); returns the
     /// offset after the data.
-    pub(super) fn host_write(&mut self, ino: Ino, at: Option<u64>, data: &[u8]) -> KResult<u64> {
+    pub(super) fn host_write(
+        &mut self,
+        ino: Ino,
+        at: Option<u64>,
+        data: &[u8],
+    ) -> KResult<std::ops::Range<u64>> {
         let (fs, path) = self.host_path_w(ino)?;
         let start = match at {
             Some(off) => off,
@@ -533,7 +538,7 @@ impl Vfs {
         if let NodeKind::File(super::FileData::Host { len }) = &mut self.node_mut(ino)?.kind {
             *len = (*len).max(end);
         }
-        Ok(end)
+        Ok(start..end)
     }
 
     pub(super) fn host_truncate(&mut self, ino: Ino, len: u64) -> KResult<()> {

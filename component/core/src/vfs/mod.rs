@@ -437,16 +437,21 @@ impl Vfs {
     }
 
     /// Write `data` into regular file `ino` at `at` (None: at its end, for
-    /// O_APPEND); returns the offset after the data (short of the whole
-    /// only when memory ran out part way: ENOSPC if at once).
-    pub fn write_file(&mut self, ino: Ino, at: Option<u64>, data: &[u8]) -> KResult<u64> {
+    /// O_APPEND); returns the byte range written (short of the whole only
+    /// when memory ran out part way: ENOSPC if at once).
+    pub fn write_file(
+        &mut self,
+        ino: Ino,
+        at: Option<u64>,
+        data: &[u8],
+    ) -> KResult<std::ops::Range<u64>> {
         if self.host.contains_key(&ino) {
             return self.host_write(ino, at, data);
         }
         let (file, image, budget) = self.mem_file_mut(ino)?;
         let start = at.unwrap_or(file.len());
         let n = file.write(start, data, image, budget)?;
-        Ok(start + n as u64)
+        Ok(start..start + n as u64)
     }
 
     /// Set a regular file's length (truncate, ftruncate, O_TRUNC).

@@ -763,19 +763,15 @@ fn write_file(k: &mut Kernel, tid: Pid, file: &FileRef, data: &[u8], at: Option<
     } else {
         Some(offset)
     };
-    let from = match start {
-        Some(o) => o,
-        None => k.vfs.node(ino)?.size(),
-    };
     // Short only when memory ran out part way (Linux's short write on a
     // full disk); the next write then gives ENOSPC.
-    let end = k.vfs.write_file(ino, start, data)?;
+    let wrote = k.vfs.write_file(ino, start, data)?;
     k.vfs.touch(ino)?;
-    k.pages.refresh(&k.vfs, ino, from, end)?;
+    k.pages.refresh(&k.vfs, ino, wrote.start, wrote.end)?;
     if at.is_none() {
-        file.borrow_mut().offset = end;
+        file.borrow_mut().offset = wrote.end;
     }
-    Ok(end - from)
+    Ok(wrote.end - wrote.start)
 }
 
 pub fn read(k: &mut Kernel, tid: Pid, fd: i32, buf: u64, len: u64) -> SysResult {

@@ -182,8 +182,8 @@ fn guest_changes_reach_the_host() {
     let f = v
         .create(root, b"new.txt", new_file(FileData::empty(), 0o640))
         .unwrap();
-    assert_eq!(v.write_file(f, Some(0), b"hello").unwrap(), 5);
-    assert_eq!(v.write_file(f, None, b" world").unwrap(), 11);
+    assert_eq!(v.write_file(f, Some(0), b"hello").unwrap(), 0..5);
+    assert_eq!(v.write_file(f, None, b" world").unwrap(), 5..11);
     assert_eq!(fs::read(h.join("new.txt")).unwrap(), b"hello world");
     assert_eq!(v.node(f).unwrap().size(), 11);
     assert_eq!(
@@ -192,6 +192,10 @@ fn guest_changes_reach_the_host() {
     );
     v.set_len(f, 4).unwrap();
     assert_eq!(fs::read(h.join("new.txt")).unwrap(), b"hell");
+    // An append starts at the host's end, not the size last seen.
+    fs::write(h.join("new.txt"), b"hell, grown").unwrap();
+    assert_eq!(v.write_file(f, None, b"!").unwrap(), 11..12);
+    v.set_len(f, 4).unwrap();
     v.chmod(f, 0o600).unwrap();
     assert_eq!(
         fs::metadata(h.join("new.txt")).unwrap().mode() & 0o777,
