@@ -146,10 +146,14 @@ impl MemoryBudget {
     pub fn file_reserve(&self) -> u64 {
         (self.limit / 16).max(4 << 20).min(self.limit)
     }
+    /// Whether `bytes` more of file data fit beside the `file_reserve`.
+    pub(crate) fn file_fits(&self, bytes: u64) -> bool {
+        let room = self.limit - self.file_reserve();
+        bytes.checked_add(self.used()).is_some_and(|n| n <= room)
+    }
     /// Charge file bytes, which may not use the `file_reserve`.
     pub(crate) fn try_charge_file(&self, bytes: u64) -> bool {
-        let room = self.limit - self.file_reserve();
-        bytes.checked_add(self.used()).is_some_and(|n| n <= room) && self.try_charge(bytes)
+        self.file_fits(bytes) && self.try_charge(bytes)
     }
     /// Charge even past the limit (for copies that must not fail).
     pub(crate) fn force_charge(&self, bytes: u64) {

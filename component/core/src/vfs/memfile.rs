@@ -79,7 +79,7 @@ impl PageMap {
     /// Present pages from `from.start` on, in order.
     fn range(&self, from: std::ops::RangeFrom<u64>) -> impl Iterator<Item = (&u64, &Vec<u8>)> {
         const ZERO: &u64 = &0;
-        let first = (from.start == 0).then_some(()).and(self.first.as_ref());
+        let first = self.first.as_ref().filter(|_| from.start == 0);
         first
             .map(|v| (ZERO, v))
             .into_iter()
@@ -387,33 +387,34 @@ impl MemFile {
         if off >= end {
             return Ok(());
         }
-        let lower_pages = self.lower_len().div_ceil(PAGE);
-        let mut want = Vec::new();
-        for page in off / PAGE..end.div_ceil(PAGE) {
-            let needs = match self.pages.get(&page) {
-                Some(v) => v.capacity() < PAGE as usize,
-                None => page >= lower_pages,
-            };
-            if needs {
-                want.push(page);
+        let pages = off / PAGE..end.div_ceil(PAGE);
+        // All or nothing: add up what is missing first, stopping as soon
+        // as it cannot fit (a huge range is not walked to its end).
+        let charged_to = self.budget.as_ref().or(budget);
+        let mut more = 0;
+        for page in pages.clone() {
+            more += self.unreserved(page);
+            if charged_to.is_some_and(|b| !b.file_fits(more)) {
+                return Err(Errno::ENOSPC);
             }
         }
-        let more: u64 = want
-            .iter()
-            .map(|p| PAGE - self.pages.get(p).map_or(0, |v| v.capacity() as u64))
-            .sum();
-        let fits = match self.budget.as_ref().or(budget) {
-            Some(b) => b.used().saturating_add(more) <= b.limit() - b.file_reserve(),
-            None => true,
-        };
-        if !fits {
-            return Err(Errno::ENOSPC);
-        }
-        for page in want {
-            self.pages.entry_or_default(page);
-            self.reserve(page, PAGE as usize, budget)?;
+        for page in pages {
+            if self.unreserved(page) > 0 {
+                self.pages.entry_or_default(page);
+                self.reserve(page, PAGE as usize, budget)?;
+            }
         }
         Ok(())
+    }
+
+    /// Bytes page `page` lacks of a whole page of memory (image pages
+    /// count as held: the image holds them).
+    fn unreserved(&self, page: u64) -> u64 {
+        match self.pages.get(&page) {
+            Some(v) => PAGE.saturating_sub(v.capacity() as u64),
+            None if page * PAGE < self.lower_len() => 0,
+            None => PAGE,
+        }
     }
 
     /// fallocate(PUNCH_HOLE): `[off, end)` reads as zeros; whole pages in
@@ -734,6 +735,9 @@ mod tests {
         let budget = MemoryBudget::new((4 << 20) + 4 * PAGE);
         let mut f = MemFile::new();
         assert_eq!(f.allocate(0, 5 * PAGE, Some(&budget)), Err(Errno::ENOSPC));
+        assert_eq!(budget.used(), 0);
+        // A terabyte is refused without walking (or recording) its pages.
+        assert_eq!(f.allocate(0, 1 << 40, Some(&budget)), Err(Errno::ENOSPC));
         assert_eq!(budget.used(), 0);
         f.allocate(0, 2 * PAGE, Some(&budget)).unwrap();
         assert_eq!(budget.used(), 2 * PAGE);
