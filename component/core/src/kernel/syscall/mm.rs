@@ -174,8 +174,8 @@ pub fn mmap(
 }
 
 /// Copy `n` bytes of file `ino` at `off` into fresh anonymous memory at
-/// `start`, a slice at a time (a sparse file may be larger than memory);
-/// runs of zeros stay unallocated zero pages.
+/// `start`, a slice at a time (a sparse file may be larger than memory).
+/// Holes are skipped, and runs of zeros stay unallocated zero pages.
 fn copy_file_in(
     vfs: &crate::vfs::Vfs,
     mm: &mut AddressSpace,
@@ -184,30 +184,50 @@ fn copy_file_in(
     n: u64,
     start: u64,
 ) -> Result<(), SysError> {
+    let end = off + n;
     let mut buf = vec![0u8; (n.min(1 << 20)) as usize];
-    let mut done = 0;
-    while done < n {
-        let want = (n - done).min(buf.len() as u64) as usize;
-        let got = vfs.read_file(ino, off + done, &mut buf[..want])?;
-        if got == 0 {
+    let mut pos = off;
+    while pos < end {
+        // The next stretch of data, as lseek(SEEK_DATA/SEEK_HOLE) finds it.
+        let Some(data) = vfs.seek_data_or_hole(ino, pos, false)? else {
             break;
-        }
-        // Each run of pages with data in one store.
-        let page = PAGE_SIZE as usize;
-        let mut run: Option<usize> = None;
-        for at in (0..got).step_by(page).chain([got]) {
-            let data = at < got && buf[at..(at + page).min(got)].iter().any(|&b| b != 0);
-            match (run, data) {
-                (None, true) => run = Some(at),
-                (Some(from), false) => {
-                    mm.write_force(start + done + from as u64, &buf[from..at])
-                        .map_err(|_| Errno::ENOMEM)?;
-                    run = None;
-                }
-                _ => {}
+        };
+        let hole = vfs
+            .seek_data_or_hole(ino, data, true)?
+            .unwrap_or(end)
+            .min(end);
+        pos = data;
+        while pos < hole {
+            let want = (hole - pos).min(buf.len() as u64) as usize;
+            let got = vfs.read_file(ino, pos, &mut buf[..want])?;
+            if got == 0 {
+                return Ok(());
             }
+            store_nonzero_pages(mm, start + (pos - off), &buf[..got])?;
+            pos += got as u64;
         }
-        done += got as u64;
+    }
+    Ok(())
+}
+
+/// Store `bytes` at `at` in fresh memory, each run of page-sized pieces
+/// holding anything but zeros in one store (a piece of zeros is skipped
+/// wherever it falls: fresh memory reads as zeros).
+fn store_nonzero_pages(mm: &mut AddressSpace, at: u64, bytes: &[u8]) -> Result<(), SysError> {
+    let page = PAGE_SIZE as usize;
+    let len = bytes.len();
+    let mut run: Option<usize> = None;
+    for i in (0..len).step_by(page).chain([len]) {
+        let data = i < len && bytes[i..(i + page).min(len)].iter().any(|&b| b != 0);
+        match (run, data) {
+            (None, true) => run = Some(i),
+            (Some(from), false) => {
+                mm.write_force(at + from as u64, &bytes[from..i])
+                    .map_err(|_| Errno::ENOMEM)?;
+                run = None;
+            }
+            _ => {}
+        }
     }
     Ok(())
 }
