@@ -1439,15 +1439,11 @@ impl Scratch {
         Scratch::create(rootfs, false)
     }
 
-    /// Like [`Scratch::new`], plus a copy of `rootfs/` (`cp -a`, so owners,
-    /// modes, hard links and times survive) for the oracle to change: the
-    /// extracted tree is shared by every run, and friscy's writes go to a
-    /// per-run overlay that the oracle has no equivalent of.
-    pub fn with_private_tree(rootfs: &Rootfs) -> Result<Scratch> {
-        Scratch::create(rootfs, true)
-    }
-
-    fn create(rootfs: &Rootfs, private_tree: bool) -> Result<Scratch> {
+    /// A scratch, with `private_tree` also a copy of `rootfs/` (`cp -a`, so
+    /// owners, modes, hard links and times survive) for the oracle to
+    /// change: the extracted tree is shared by every run, and friscy's
+    /// writes go to a per-run overlay that the oracle has no equivalent of.
+    pub fn create(rootfs: &Rootfs, private_tree: bool) -> Result<Scratch> {
         static N: AtomicU64 = AtomicU64::new(0);
         let dir = rootfs.dir.join("scratch").join(format!(
             "{}-{}",
@@ -1627,11 +1623,7 @@ pub fn friscy_command(rootfs: &Rootfs, inv: &Invocation) -> Result<Command> {
 /// Runs `inv` on the oracle in `rootfs` (in a private copy of its tree
 /// when `writes_rootfs`).
 pub fn run_oracle(rootfs: &Rootfs, inv: &Invocation, writes_rootfs: bool) -> Result<Output> {
-    let scratch = if writes_rootfs {
-        Scratch::with_private_tree(rootfs)?
-    } else {
-        Scratch::new(rootfs)?
-    };
+    let scratch = Scratch::create(rootfs, writes_rootfs)?;
     let cmd = oracle_command(rootfs, inv, &scratch)?;
     let mut out = harness::run_command(cmd, &inv.stdin)?;
     proot_signal_status(&mut out);
@@ -1699,7 +1691,7 @@ pub struct RealCase {
     /// for values that cannot agree: pids, times).
     pub normalize: Option<Normalizer>,
     /// The case changes files outside `/tmp` and `/root`, so the oracle
-    /// runs in a private copy of the tree (see [`Scratch::with_private_tree`]).
+    /// runs in a private copy of the tree (see [`Scratch::create`]).
     pub writes_rootfs: bool,
 }
 
