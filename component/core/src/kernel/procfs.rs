@@ -5,21 +5,8 @@
 use super::fd::FileKind;
 use super::{Kernel, Pid, ProcState};
 use crate::kernel::errno::KResult;
-use crate::vfs::inode::*;
 use crate::vfs::memfile::MemFile;
-use crate::vfs::{new_dir, new_file, FileData, Ino, Inode, NodeKind};
-
-fn symlink(target: &[u8]) -> Inode {
-    Inode {
-        mode: S_IFLNK | 0o777,
-        uid: 0,
-        gid: 0,
-        nlink: 1,
-        mtime: 0,
-        mtime_nsec: 0,
-        kind: NodeKind::Symlink(target.to_vec()),
-    }
-}
+use crate::vfs::{new_dir, new_file, new_symlink, FileData, Ino, Inode};
 
 fn file(data: Vec<u8>) -> Inode {
     new_file(FileData::Mem(MemFile::from_vec(data)), 0o444)
@@ -54,12 +41,15 @@ pub fn refresh(k: &mut Kernel, caller: Pid) -> KResult<()> {
     for n in stale {
         k.vfs.remove_tree(proc_dir, &n)?;
     }
-    k.vfs
-        .upsert(proc_dir, b"self", symlink(caller.to_string().as_bytes()))?;
+    k.vfs.upsert(
+        proc_dir,
+        b"self",
+        new_symlink(caller.to_string().into_bytes()),
+    )?;
     k.vfs.upsert(
         proc_dir,
         b"thread-self",
-        symlink(format!("{caller}/task/{caller}").as_bytes()),
+        new_symlink(format!("{caller}/task/{caller}").into_bytes()),
     )?;
     for pid in live {
         process_dir(k, proc_dir, pid)?;
@@ -172,9 +162,9 @@ fn process_dir(k: &mut Kernel, proc_dir: Ino, pid: Pid) -> KResult<()> {
         Some(&d) => d,
         None => k.vfs.create(proc_dir, name.as_bytes(), new_dir(0o555))?,
     };
-    k.vfs.upsert(dir, b"exe", symlink(&exe))?;
-    k.vfs.upsert(dir, b"cwd", symlink(&cwd_path))?;
-    k.vfs.upsert(dir, b"root", symlink(b"/"))?;
+    k.vfs.upsert(dir, b"exe", new_symlink(exe.clone()))?;
+    k.vfs.upsert(dir, b"cwd", new_symlink(cwd_path))?;
+    k.vfs.upsert(dir, b"root", new_symlink(b"/".to_vec()))?;
     k.vfs.upsert(dir, b"cmdline", file(cmdline))?;
     k.vfs
         .upsert(dir, b"comm", file(format!("{comm_s}\n").into_bytes()))?;
@@ -205,7 +195,7 @@ fn process_dir(k: &mut Kernel, proc_dir: Ino, pid: Pid) -> KResult<()> {
     }
     for (fd, target) in fds {
         k.vfs
-            .create(fd_dir, fd.to_string().as_bytes(), symlink(&target))?;
+            .create(fd_dir, fd.to_string().as_bytes(), new_symlink(target))?;
     }
     Ok(())
 }

@@ -717,6 +717,18 @@ pub fn new_file(data: FileData, mode: u32) -> Inode {
     }
 }
 
+pub fn new_symlink(target: Vec<u8>) -> Inode {
+    Inode {
+        mode: S_IFLNK | 0o777,
+        uid: 0,
+        gid: 0,
+        nlink: 1,
+        mtime: 0,
+        mtime_nsec: 0,
+        kind: NodeKind::Symlink(target),
+    }
+}
+
 fn trim_trailing_slashes(p: &[u8]) -> &[u8] {
     let mut end = p.len();
     while end > 1 && p[end - 1] == b'/' {
@@ -736,26 +748,10 @@ mod tests {
         v.put_file(b"/usr/bin/hello", b"hi".to_vec(), 0o755)
             .unwrap();
         let usr = v.resolve(ROOT_INO, b"/usr", true).unwrap().ino;
-        v.create(
-            usr,
-            b"link",
-            Inode {
-                kind: NodeKind::Symlink(b"bin/hello".to_vec()),
-                mode: S_IFLNK | 0o777,
-                ..new_dir(0)
-            },
-        )
-        .unwrap();
-        v.create(
-            ROOT_INO,
-            b"loop",
-            Inode {
-                kind: NodeKind::Symlink(b"/loop".to_vec()),
-                mode: S_IFLNK | 0o777,
-                ..new_dir(0)
-            },
-        )
-        .unwrap();
+        v.create(usr, b"link", new_symlink(b"bin/hello".to_vec()))
+            .unwrap();
+        v.create(ROOT_INO, b"loop", new_symlink(b"/loop".to_vec()))
+            .unwrap();
         v
     }
 

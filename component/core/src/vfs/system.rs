@@ -2,7 +2,7 @@
 //! empty `/tmp`, and the files Docker synthesizes in `/etc`.
 
 use super::inode::*;
-use super::{new_dir, Vfs, ROOT_INO};
+use super::{new_dir, new_symlink, Vfs, ROOT_INO};
 use crate::kernel::errno::KResult;
 
 fn device(dev: Device, mode: u32) -> Inode {
@@ -51,15 +51,7 @@ pub fn install(vfs: &mut Vfs, hostname: &str) -> KResult<()> {
         if vfs.entries(dev)?.contains_key(name) {
             vfs.remove_entry(dev, name)?;
         }
-        let link = Inode {
-            mode: S_IFLNK | 0o777,
-            uid: 0,
-            gid: 0,
-            nlink: 1,
-            mtime: 0,
-            mtime_nsec: 0,
-            kind: NodeKind::Symlink(target.to_vec()),
-        };
+        let link = new_symlink(target.to_vec());
         vfs.create(dev, name, link)?;
     }
     for (name, mode) in [

@@ -1207,16 +1207,7 @@ pub fn symlinkat(k: &mut Kernel, pid: Pid, target: u64, newdir: i32, newp: u64) 
     let nb = dir_of(k, pid, newdir)?;
     let (nd, nname) = k.vfs.resolve_parent(nb, &newp)?;
     let nname = nname.to_vec();
-    let node = crate::vfs::Inode {
-        mode: S_IFLNK | 0o777,
-        uid: 0,
-        gid: 0,
-        nlink: 1,
-        mtime: 0,
-        mtime_nsec: 0,
-        kind: NodeKind::Symlink(target),
-    };
-    k.vfs.create(nd, &nname, node)?;
+    k.vfs.create(nd, &nname, crate::vfs::new_symlink(target))?;
     Ok(0)
 }
 

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use super::*;
 use crate::host::BytesRootfs;
 use crate::vfs::memfile::MemFile;
-use crate::vfs::{new_dir, new_file, FileData};
+use crate::vfs::{new_dir, new_file, new_symlink, FileData};
 
 struct StdFs(PathBuf);
 
@@ -216,11 +216,7 @@ fn guest_changes_reach_the_host() {
         f,
         "the cached subtree moved with its directory"
     );
-    let link = Inode {
-        kind: NodeKind::Symlink(b"dir2/moved.txt".to_vec()),
-        mode: S_IFLNK | 0o777,
-        ..new_dir(0)
-    };
+    let link = new_symlink(b"dir2/moved.txt".to_vec());
     v.create(root, b"ln", link).unwrap();
     assert_eq!(
         fs::read_link(h.join("ln")).unwrap(),
@@ -329,11 +325,7 @@ fn bad_mounts_are_refused_with_the_reason() {
         "{e}"
     );
     // The mount point's directory may be reached through a symlink.
-    let link = Inode {
-        kind: NodeKind::Symlink(b"/etc".to_vec()),
-        mode: S_IFLNK | 0o777,
-        ..new_dir(0)
-    };
+    let link = new_symlink(b"/etc".to_vec());
     v.create(ROOT_INO, b"lnk", link).unwrap();
     v.mount(fs_at(tmp.path()), "via-link", "/lnk/m", false)
         .unwrap();
