@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Start-up time of `friscy run IMAGE -- /bin/true`, small image vs large.
 
-small: /bin/true, the dynamic loader and libc from build/debian/base (~1.6 MB)
+small: /bin/true, the dynamic loader, libc and /etc/{passwd,group,hostname,
+       hosts,resolv.conf} from build/debian/base (~1.6 MB)
 large: build/debian/python (python3 + its stdlib, > 50 MB)
 
 Each image is measured in two forms, a plain rootfs tar and a gzip-compressed
@@ -10,10 +11,12 @@ one. `friscy run` converts either once into a runtime image and caches it
 read the cached image's index; the warm-up run's time ("first run") includes
 the conversion.
 
-The wall time of --reps runs (default 10, interleaved, after a warm-up run
-that also compiles the emulator into the cache) is reported as the median in
-bench/STARTUP.md. The check: large within 1.5x of small, per form, on the
-fastest run of each (medians are reported too). This is a
+Two wall times per run, from spawning `friscy run`: to the guest's first
+instruction (the component prints the wall clock as it starts the CPU when
+FRISCY_TIMING=1) and to the runner's exit. --reps runs (default 10,
+interleaved, after a warm-up run that also compiles the emulator into the
+cache) are reported as median and minimum in bench/STARTUP.md. The check:
+large within 1.5x of small by median, per form and measure. This is a
 measurement, not a test: exit status 1 only when the check fails.
 
 Needs `just build` and `just debian-rootfs`.
@@ -35,8 +38,17 @@ OUT = ROOT / "bench" / "out" / "startup"
 FRISCY = ROOT / "target" / "release" / "friscy"
 DEBIAN = ROOT / "build" / "debian"
 LIMIT = 1.5
+LOAD_BEFORE = ""
 
+# The files every image of this base has and that boot reads (/etc/passwd
+# for HOME; /etc/hostname and friends, compared with what friscy writes
+# there), so that both images do the same work and differ in size only.
 SMALL_FILES = [
+    "etc/group",
+    "etc/hostname",
+    "etc/hosts",
+    "etc/passwd",
+    "etc/resolv.conf",
     "usr/bin/true",
     "usr/lib/ld-linux-riscv64-lp64d.so.1",
     "usr/lib/riscv64-linux-gnu/ld-linux-riscv64-lp64d.so.1",
@@ -76,18 +88,31 @@ def gzip_file(src: Path, dst: Path) -> None:
         subprocess.run(["gzip", "-1", "-n", "-c", str(src)], stdout=f, check=True)
 
 
-def run(image: Path, env: dict) -> float:
+TIMING = "friscy-timing: first-instruction-unix-ns "
+
+
+def run(image: Path, env: dict) -> tuple[float, float]:
+    """One run: seconds to the first guest instruction and to exit.
+
+    The component prints the wall clock when it starts the guest's CPU
+    (FRISCY_TIMING=1); this process's wall clock at spawn is subtracted.
+    """
+    t0_ns = time.time_ns()
     t0 = time.perf_counter()
     r = subprocess.run(
         [str(FRISCY), "run", str(image), "--", "/bin/true"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=env,
+        env=dict(env, FRISCY_TIMING="1"),
     )
     dt = time.perf_counter() - t0
     if r.returncode != 0:
         sys.exit(f"startup: `friscy run {image} -- /bin/true` exited {r.returncode}:\n{r.stderr.decode()}")
-    return dt
+    marks = [l for l in r.stderr.decode().splitlines() if l.startswith(TIMING)]
+    if len(marks) != 1:
+        sys.exit(f"startup: `friscy run {image}` printed no `{TIMING.strip()}` line:\n{r.stderr.decode()}")
+    first = (int(marks[0][len(TIMING):]) - t0_ns) / 1e9
+    return first, dt
 
 
 def main() -> int:
@@ -108,6 +133,8 @@ def main() -> int:
     for name in ["small", "large"]:
         gzip_file(images[name], OUT / f"{name}.tar.gz")
 
+    global LOAD_BEFORE
+    LOAD_BEFORE = " ".join(f"{x:.2f}" for x in os.getloadavg())
     cache = OUT.parent / "startup-cache"
     shutil.rmtree(cache, ignore_errors=True)
     env = dict(os.environ, XDG_CACHE_HOME=str(cache))
@@ -128,36 +155,41 @@ def main() -> int:
     lines = [
         "# friscy start-up: `friscy run IMAGE -- /bin/true`",
         "",
-        "Written by `python3 bench/startup.py` (see its docstring). Median wall time of",
-        f"{args.reps} runs each, after a warm-up run (the first run of an image converts it",
-        "into the cache; its time is the \"first run\" column).",
+        "Written by `python3 bench/startup.py` (see its docstring). Wall time from spawning",
+        "`friscy run` to the guest's first instruction (the component prints the wall clock",
+        "when it starts the CPU, with FRISCY_TIMING=1) and to the runner's exit; median and",
+        f"fastest of {args.reps} runs each, after a warm-up run (the first run of an image",
+        "converts it into the cache; its time is the \"first run\" column).",
         "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}.",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()},",
+        f"load average before the runs {LOAD_BEFORE}.",
         "",
-        "| image | form | size | median | min | first run |",
-        "|---|---|---|---|---|---|",
+        "| image | form | size | first instruction: median | min | exit: median | min | first run (exit) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     ok = True
-    ratios = []
+    verdicts = []
     for form in forms:
         for name in ["small", "large"]:
-            t = times[(name, form)]
+            first = [t[0] for t in times[(name, form)]]
+            exit_ = [t[1] for t in times[(name, form)]]
             lines.append(
-                f"| {name} | {form} | {size(OUT / f'{name}.{form}')} | {ms(statistics.median(t))} | {ms(min(t))} | {ms(cold[(name, form)])} |"
+                f"| {name} | {form} | {size(OUT / f'{name}.{form}')} "
+                f"| {ms(statistics.median(first))} | {ms(min(first))} "
+                f"| {ms(statistics.median(exit_))} | {ms(min(exit_))} | {ms(cold[(name, form)][1])} |"
             )
-        med = statistics.median(times[("large", form)]) / statistics.median(times[("small", form)])
-        ratio = min(times[("large", form)]) / min(times[("small", form)])
-        ratios.append((form, ratio, med))
-        ok &= ratio <= LIMIT
+        for i, what in enumerate(["first instruction", "exit"]):
+            large = [t[i] for t in times[("large", form)]]
+            small = [t[i] for t in times[("small", form)]]
+            med = statistics.median(large) / statistics.median(small)
+            fastest = min(large) / min(small)
+            ok &= med <= LIMIT
+            verdict = "ok" if med <= LIMIT else f"over the {LIMIT}x limit"
+            verdicts.append(f"- {form}, to {what}: large/small = {med:.2f} by median ({verdict}), {fastest:.2f} by min")
     lines.append("")
-    lines.append(
-        "The check uses the fastest run of each (the least disturbed by other load on a shared"
-    )
-    lines.append("machine); the ratio of medians is shown too.")
+    lines.append(f"The check: large within {LIMIT}x of small by median, per form and measure.")
     lines.append("")
-    for form, ratio, med in ratios:
-        verdict = "ok" if ratio <= LIMIT else f"over the {LIMIT}x limit"
-        lines.append(f"- {form}: large/small = {ratio:.2f} by min ({verdict}), {med:.2f} by median")
+    lines.extend(verdicts)
     lines.append("")
     text = "\n".join(lines)
     Path(args.report).write_text(text)

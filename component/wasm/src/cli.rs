@@ -39,6 +39,10 @@ impl wasip2::exports::cli::run::Guest for crate::Component {
 }
 
 fn main() -> u8 {
+    let timing = flag("FRISCY_TIMING");
+    if timing {
+        mark("component-start");
+    }
     let opts = match args::parse(std::env::args().skip(1), |k| std::env::var(k).ok()) {
         Ok(opts) => opts,
         Err(msg) => {
@@ -63,7 +67,7 @@ fn main() -> u8 {
 
     let stdin = Rc::new(RefCell::new(Stdin::new()));
     let host = WasiHost::new(stdin.clone());
-    let strace = std::env::var("FRISCY_STRACE").is_ok_and(|v| !v.is_empty() && v != "0");
+    let strace = flag("FRISCY_STRACE");
     let booted = ImportRootfs::open().and_then(|rootfs| {
         let cfg = MachineConfig {
             args: opts.command,
@@ -87,6 +91,9 @@ fn main() -> u8 {
         Err(err) => return boot_failed(&err),
     };
 
+    if timing {
+        mark("first-instruction");
+    }
     let mut size = terminal_control::window_size();
     loop {
         match machine.run(BUDGET) {
@@ -102,6 +109,21 @@ fn main() -> u8 {
             }
         }
     }
+}
+
+/// FRISCY_TIMING: print when a start-up step is reached, as the wall clock
+/// (not the monotonic one), so that a benchmark in another process can
+/// subtract its own start time from it.
+fn mark(what: &str) {
+    eprintln_line(&format!(
+        "friscy-timing: {what}-unix-ns {}",
+        crate::host::realtime()
+    ));
+}
+
+/// An emulator setting from the environment: set, non-empty and not "0".
+fn flag(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
 fn boot_failed(err: &BootError) -> u8 {

@@ -22,7 +22,7 @@ fn monotonic() -> u64 {
     monotonic_clock::now()
 }
 
-fn realtime() -> u64 {
+pub(crate) fn realtime() -> u64 {
     let now = wall_clock::now();
     now.seconds
         .saturating_mul(1_000_000_000)
