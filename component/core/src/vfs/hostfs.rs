@@ -212,9 +212,10 @@ impl Vfs {
             .collect()
     }
 
-    /// Whether `ino` stands for a host path.
+    /// Whether `ino` stands for a host path. Asked on every lookup and
+    /// create, so without mounts it hashes nothing.
     pub fn is_host(&self, ino: Ino) -> bool {
-        self.host.contains_key(&ino)
+        !self.host.is_empty() && self.host.contains_key(&ino)
     }
 
     /// Whether `ino` is the root of a mount (it cannot be removed or moved).

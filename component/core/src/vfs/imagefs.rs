@@ -346,6 +346,7 @@ pub fn open(src: Box<dyn RootfsSource>) -> Result<Vfs, ImageError> {
     // The tree is built while the index is borrowed: the index stays a
     // local and the Vfs owns only the chunk reader.
     let mut vfs = Vfs::new(Box::new(image));
+    vfs.reserve_inodes(n_entries as usize);
     let mut inos: Vec<Ino> = Vec::with_capacity(n_entries as usize);
     let bad = |i: u64, why: &str| damaged(format!("index entry {i}: {why}"));
     for i in 0..n_entries {

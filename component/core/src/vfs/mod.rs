@@ -9,7 +9,7 @@ pub mod memfile;
 pub mod system;
 pub mod tarfs;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{btree_map, BTreeMap, HashMap};
 
 use crate::host::RootfsSource;
 use crate::kernel::errno::{Errno, KResult};
@@ -144,6 +144,11 @@ impl Vfs {
         Ok(())
     }
 
+    /// Room for `n` more inodes (indexing an image knows its count).
+    pub fn reserve_inodes(&mut self, n: usize) {
+        self.nodes.reserve(n);
+    }
+
     fn alloc(&mut self, node: Inode) -> Ino {
         self.nodes.push(Some(node));
         (self.nodes.len() - 1) as Ino
@@ -169,14 +174,14 @@ impl Vfs {
         match name {
             b"." => Ok(Some(dir)),
             b".." => Ok(Some(self.parent_of(dir)?)),
-            _ if self.host.contains_key(&dir) => self.host_child(dir, name),
+            _ if self.is_host(dir) => self.host_child(dir, name),
             _ => Ok(self.entries(dir)?.get(name).copied()),
         }
     }
 
     /// Whether directory `ino` has no entries.
     pub fn dir_is_empty(&mut self, ino: Ino) -> KResult<bool> {
-        if self.host.contains_key(&ino) {
+        if self.is_host(ino) {
             return self.host_dir_is_empty(ino);
         }
         Ok(self.entries(ino)?.is_empty())
@@ -189,39 +194,44 @@ impl Vfs {
         if name.is_empty() || name == b"." || name == b".." || name.contains(&b'/') {
             return Err(Errno::EINVAL);
         }
-        if self.host.contains_key(&dir) {
+        if self.is_host(dir) {
             return self.host_create(dir, name, &node);
         }
-        if self.entries(dir)?.contains_key(name) {
-            return Err(Errno::EEXIST);
-        }
-        let is_dir = node.is_dir();
-        let mut node = node;
-        if node.mtime == 0 && node.mtime_nsec == 0 {
-            (node.mtime, node.mtime_nsec) = self.clock;
-        }
-        let ino = self.alloc(node);
-        if let NodeKind::Dir { parent, .. } = &mut self.node_mut(ino)?.kind {
-            *parent = dir;
-        }
+        // The inode `alloc` will hand out, so that the name is checked and
+        // inserted with one search of the directory (indexing an image
+        // creates every entry through here).
+        let ino = self.nodes.len() as Ino;
         let clock = self.clock;
         let d = self.node_mut(dir)?;
-        if is_dir {
+        let NodeKind::Dir { entries, .. } = &mut d.kind else {
+            return Err(Errno::ENOTDIR);
+        };
+        match entries.entry(name.to_vec()) {
+            btree_map::Entry::Occupied(_) => return Err(Errno::EEXIST),
+            btree_map::Entry::Vacant(v) => v.insert(ino),
+        };
+        let mut node = node;
+        if node.is_dir() {
             d.nlink += 1;
         }
         // A directory's mtime changes with its entries (after boot).
         if clock.0 != 0 {
             (d.mtime, d.mtime_nsec) = clock;
         }
-        if let NodeKind::Dir { entries, .. } = &mut d.kind {
-            entries.insert(name.to_vec(), ino);
+        if node.mtime == 0 && node.mtime_nsec == 0 {
+            (node.mtime, node.mtime_nsec) = clock;
         }
+        if let NodeKind::Dir { parent, .. } = &mut node.kind {
+            *parent = dir;
+        }
+        let allocated = self.alloc(node);
+        debug_assert_eq!(allocated, ino);
         Ok(ino)
     }
 
     /// Link an existing inode under another name (hard link).
     pub fn link(&mut self, dir: Ino, name: &[u8], ino: Ino) -> KResult<()> {
-        if self.host.contains_key(&dir) || self.host.contains_key(&ino) {
+        if self.is_host(dir) || self.is_host(ino) {
             return self.host_link(dir, name, ino);
         }
         if self.entries(dir)?.contains_key(name) {
@@ -237,7 +247,7 @@ impl Vfs {
     /// Remove `name` from `dir` (whatever it is), dropping the inode when its
     /// last link goes.
     pub fn remove_entry(&mut self, dir: Ino, name: &[u8]) -> KResult<Ino> {
-        if self.host.contains_key(&dir) {
+        if self.is_host(dir) {
             return self.host_remove(dir, name);
         }
         let ino = self.lookup(dir, name)?.ok_or(Errno::ENOENT)?;
@@ -445,7 +455,7 @@ impl Vfs {
         at: Option<u64>,
         data: &[u8],
     ) -> KResult<std::ops::Range<u64>> {
-        if self.host.contains_key(&ino) {
+        if self.is_host(ino) {
             return self.host_write(ino, at, data);
         }
         let (file, image, budget) = self.mem_file_mut(ino)?;
@@ -456,7 +466,7 @@ impl Vfs {
 
     /// Set a regular file's length (truncate, ftruncate, O_TRUNC).
     pub fn set_len(&mut self, ino: Ino, len: u64) -> KResult<()> {
-        if self.host.contains_key(&ino) {
+        if self.is_host(ino) {
             return self.host_truncate(ino, len);
         }
         if len > MAX_FILE_SIZE {
@@ -486,7 +496,7 @@ impl Vfs {
         if end > MAX_FILE_SIZE {
             return Err(Errno::EFBIG);
         }
-        if self.host.contains_key(&ino) {
+        if self.is_host(ino) {
             // wasi:filesystem can only set the size.
             if punch {
                 return Err(Errno::EOPNOTSUPP);
@@ -555,7 +565,7 @@ impl Vfs {
 
     /// chmod: the permission bits of `ino`.
     pub fn chmod(&mut self, ino: Ino, mode: u32) -> KResult<()> {
-        if self.host.contains_key(&ino) {
+        if self.is_host(ino) {
             return self.host_chmod(ino, mode);
         }
         let n = self.node_mut(ino)?;
@@ -565,7 +575,7 @@ impl Vfs {
 
     /// utimensat: the modification time of `ino`.
     pub fn set_mtime(&mut self, ino: Ino, mtime: (i64, u32)) -> KResult<()> {
-        if self.host.contains_key(&ino) {
+        if self.is_host(ino) {
             return self.host_set_mtime(ino, mtime);
         }
         let n = self.node_mut(ino)?;
