@@ -19,7 +19,9 @@ use sha2::Digest as _;
 use crate::providers::ImageFile;
 
 /// Bumped when the conversion changes, so old cache entries are not reused.
-const CACHE_VERSION: u32 = 1;
+const CACHE_VERSION: u32 = 2;
+/// Uncompressed bytes per chunk of a cached image.
+const CACHE_CHUNK: u32 = 64 * 1024;
 /// Converted images kept in the cache; older ones are removed.
 const CACHE_KEEP: usize = 16;
 
@@ -62,9 +64,13 @@ pub fn open(input: &str, platform: Option<&str>) -> Result<ImageFile> {
     };
     let image = load_image(input, &opts, &bars)
         .with_context(|| format!("cannot load the image {input}"))?;
-    // LZ4 chunks: converting is fast and so is reading.
+    // LZ4 chunks: converting is fast and so is reading. Small ones: a
+    // first read decodes and sha256-checks a whole chunk (about 1 ms per
+    // 256 KiB in Wasm), and a large image scatters what a start reads over
+    // more chunks; the bigger chunk table costs less than that.
     let write = WriteOptions {
         codec: ChunkCodec::Lz4,
+        chunk_size: CACHE_CHUNK,
         ..WriteOptions::fast()
     };
     let bytes = write_runtime_image(&image, &write, &bars)
