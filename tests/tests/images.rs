@@ -2,9 +2,12 @@
 //! IMAGE -o OUT/` + `wasmtime run OUT/app.wasm`, for an OCI layout made with
 //! umoci (two layers: the second deletes a file and replaces a directory
 //! opaquely), the same as an OCI tar and as a docker-archive with gzip layers
-//! (skopeo), and pushed to Debian's docker-registry on 127.0.0.1. Then hostile
-//! inputs: each must fail with a clear one-line error and a non-zero status,
-//! writing nothing outside OUT.
+//! (skopeo), and pushed to Debian's docker-registry on 127.0.0.1. Two such
+//! images: one of the guest test programs, checked in detail (Cmd, Env,
+//! WorkingDir, overrides, the web bundle), and one whose first layer is a
+//! rootfs of Debian trixie riscv64 packages, whose recursive listing must
+//! equal what its layers hold. Then hostile inputs: each must fail with a
+//! clear one-line error and a non-zero status, writing nothing outside OUT.
 //!
 //! Skipped (with a message) when umoci, skopeo or docker-registry is missing.
 
@@ -216,35 +219,60 @@ fn build_images() -> Images {
         ("data/conf/b", file(b"b\n")),
         ("data/new.txt", file(b"added in layer 2\n")),
     ]);
+    let layer_files: Vec<PathBuf> = [layer1, layer2]
+        .iter()
+        .enumerate()
+        .map(|(i, layer)| {
+            let p = d.join(format!("layer{i}.tar"));
+            std::fs::write(&p, layer).unwrap();
+            p
+        })
+        .collect();
+    let (layout, inputs) = image_forms(
+        &d,
+        &layer_files,
+        &[
+            "--config.cmd",
+            "/musl/hello",
+            "--config.cmd",
+            "from-image",
+            "--config.env",
+            "FRISCY_TEST_IMG=1",
+            "--config.workingdir",
+            "/data",
+        ],
+    );
+    Images {
+        _tmp: tmp,
+        dir: d,
+        inputs,
+        layout,
+    }
+}
+
+/// An image of `layers` (plain tars, applied in order) with the umoci
+/// `config` options, in `d`: the OCI layout umoci makes (tag v1), and the
+/// same copied by skopeo into an OCI tar, a docker-archive, and a
+/// docker-archive with gzip layers. Returns the layout and the inputs.
+fn image_forms(
+    d: &Path,
+    layers: &[PathBuf],
+    config: &[&str],
+) -> (PathBuf, Vec<(&'static str, String)>) {
     let layout = d.join("layout");
     let img = format!("{}:v1", layout.display());
     sh(Command::new("umoci")
         .args(["init", "--layout"])
         .arg(&layout));
     sh(Command::new("umoci").args(["new", "--image", &img]));
-    sh(Command::new("umoci").args([
-        "config",
-        "--image",
-        &img,
-        "--architecture",
-        "riscv64",
-        "--os",
-        "linux",
-        "--config.cmd",
-        "/musl/hello",
-        "--config.cmd",
-        "from-image",
-        "--config.env",
-        "FRISCY_TEST_IMG=1",
-        "--config.workingdir",
-        "/data",
-    ]));
-    for (i, layer) in [layer1, layer2].iter().enumerate() {
-        let p = d.join(format!("layer{i}.tar"));
-        std::fs::write(&p, layer).unwrap();
+    sh(Command::new("umoci")
+        .args(["config", "--image", &img])
+        .args(["--architecture", "riscv64", "--os", "linux"])
+        .args(config));
+    for p in layers {
         sh(Command::new("umoci")
             .args(["raw", "add-layer", "--image", &img])
-            .arg(&p));
+            .arg(p));
     }
     let oci_tar = d.join("image.oci.tar");
     sh(Command::new("skopeo")
@@ -267,17 +295,12 @@ fn build_images() -> Images {
         dst = docker_gz.display()
     )));
     let inputs = vec![
-        ("oci-layout", img.clone()),
+        ("oci-layout", img),
         ("oci-tar", oci_tar.display().to_string()),
         ("docker-archive-gzip", docker_gz.display().to_string()),
         ("docker-archive", docker.display().to_string()),
     ];
-    Images {
-        _tmp: tmp,
-        dir: d,
-        inputs,
-        layout,
-    }
+    (layout, inputs)
 }
 
 /// `friscy run` with its cache in `cache` (not the user's).
@@ -374,30 +397,32 @@ fn check_image(label: &str, run: &dyn Fn(&[&str]) -> Output) {
     );
 }
 
-#[test]
-fn every_input_kind_runs_natively_and_packed() {
-    if !have_tools() {
-        return;
-    }
-    let im = images();
-    let cache = tempfile::tempdir().unwrap();
-    // The image pushed to a docker-registry on 127.0.0.1 (stopped when this
-    // test ends).
-    let rdir = tempfile::tempdir().unwrap();
-    let (_registry, port) = start_registry(rdir.path());
+/// `layout` (tag v1) pushed to a docker-registry on 127.0.0.1 under `dir`:
+/// the registry (stopped when dropped) and the reference.
+fn push_to_registry(dir: &Path, layout: &Path) -> (Registry, String) {
+    let (registry, port) = start_registry(dir);
     let reference = format!("127.0.0.1:{port}/friscy/app:v1");
     sh(Command::new("skopeo")
         .args([
             "--insecure-policy",
             "copy",
             "--dest-tls-verify=false",
-            &format!("oci:{}:v1", im.layout.display()),
+            &format!("oci:{}:v1", layout.display()),
         ])
         .arg(format!("docker://{reference}")));
-    let mut inputs = im.inputs.clone();
-    inputs.push(("registry", reference));
-    for (kind, input) in &inputs {
-        check_image(&format!("friscy run {kind}"), &|args| {
+    (registry, reference)
+}
+
+/// Checks an image through a runner, given its label and a way to run the
+/// image with words after it (none: the image's own command).
+type Check<'a> = dyn Fn(&str, &dyn Fn(&[&str]) -> Output) + 'a;
+
+/// `check` each input through `friscy run` and through `friscy-pack` +
+/// `wasmtime run OUT/app.wasm`; `web` sees each packer's `OUT/web/`.
+fn through_every_runner(inputs: &[(&'static str, String)], check: &Check<'_>, web: &dyn Fn(&Path)) {
+    let cache = tempfile::tempdir().unwrap();
+    for (kind, input) in inputs {
+        check(&format!("friscy run {kind}"), &|args| {
             let mut a = vec![input.as_str()];
             if !args.is_empty() {
                 a.push("--");
@@ -407,19 +432,200 @@ fn every_input_kind_runs_natively_and_packed() {
         });
         let work = tempfile::tempdir().unwrap();
         let out = work.path().join("out");
-        let packed = pack(work.path(), input, &out, &[]);
-        ok(&packed);
-        check_image(&format!("friscy-pack {kind} + wasmtime"), &|args| {
+        ok(&pack(work.path(), input, &out, &[]));
+        check(&format!("friscy-pack {kind} + wasmtime"), &|args| {
             wasmtime_app(&out.join("app.wasm"), args)
         });
-        check_web_bundle(&out.join("web"));
+        web(&out.join("web"));
     }
+}
+
+#[test]
+fn every_input_kind_runs_natively_and_packed() {
+    if !have_tools() {
+        return;
+    }
+    let im = images();
+    let rdir = tempfile::tempdir().unwrap();
+    let (_registry, reference) = push_to_registry(rdir.path(), &im.layout);
+    let mut inputs = im.inputs.clone();
+    inputs.push(("registry", reference));
+    through_every_runner(&inputs, &check_image, &check_web_bundle);
     // A second `friscy run` of a local archive comes from the cache.
+    let cache = tempfile::tempdir().unwrap();
     let (_, docker) = &im.inputs[2];
-    ok(&friscy_run(
-        cache.path(),
-        &[docker, "--", "/musl/cat", "/etc/os-release"],
-    ));
+    for _ in 0..2 {
+        ok(&friscy_run(
+            cache.path(),
+            &[docker, "--", "/musl/cat", "/etc/os-release"],
+        ));
+    }
+    let cached = std::fs::read_dir(cache.path().join("friscy/images"))
+        .unwrap()
+        .count();
+    assert_eq!(
+        cached, 1,
+        "two runs of one archive made {cached} cache entries"
+    );
+}
+
+/// The listing the Debian image's guest command below prints, computed
+/// from the layers on the host: every path but `/proc` and `/dev` (friscy
+/// makes those) and the /etc files friscy writes at boot, as `PATH d MODE
+/// UID:GID`, `PATH f MODE UID:GID SIZE` or `PATH l TARGET`, sorted.
+const DEBIAN_LISTING: &str = "find / -mindepth 1 \\( -path /proc -o -path /dev \\) -prune \
+     -o -type d -printf '%p d %m %U:%G\\n' -o -type f -printf '%p f %m %U:%G %s\\n' \
+     -o -type l -printf '%p l %l\\n' | grep -Ev '^/etc/(hostname|hosts|resolv.conf) ' | LC_ALL=C sort";
+
+fn debian_expected_listing(
+    layer1: &Path,
+    deleted: &str,
+    opaque: &str,
+    added: &[(&str, &[u8])],
+) -> String {
+    let mut lines: std::collections::BTreeMap<String, String> = Default::default();
+    let mut sizes: std::collections::HashMap<String, u64> = Default::default();
+    let mut ar = tar::Archive::new(std::fs::File::open(layer1).unwrap());
+    for e in ar.entries().unwrap() {
+        let e = e.unwrap();
+        let h = e.header();
+        let raw = e.path().unwrap().to_string_lossy().into_owned();
+        let rel = raw.trim_start_matches("./").trim_end_matches('/');
+        if rel.is_empty() {
+            continue;
+        }
+        let path = format!("/{rel}");
+        let owner = format!("{}:{}", h.uid().unwrap(), h.gid().unwrap());
+        let mode = h.mode().unwrap() & 0o7777;
+        let line = match h.entry_type() {
+            tar::EntryType::Directory => format!("{path} d {mode:o} {owner}"),
+            tar::EntryType::Symlink => {
+                format!(
+                    "{path} l {}",
+                    e.link_name().unwrap().unwrap().to_string_lossy()
+                )
+            }
+            tar::EntryType::Link => {
+                let target = e
+                    .link_name()
+                    .unwrap()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                let size = sizes[&format!("/{}", target.trim_start_matches("./"))];
+                format!("{path} f {mode:o} {owner} {size}")
+            }
+            tar::EntryType::Regular => {
+                sizes.insert(path.clone(), h.size().unwrap());
+                format!("{path} f {mode:o} {owner} {}", h.size().unwrap())
+            }
+            t => panic!("{path}: unexpected entry type {t:?} in the Debian rootfs"),
+        };
+        lines.insert(path, line);
+    }
+    lines.retain(|p, _| {
+        let under = |d: &str| p == d || p.starts_with(&format!("{d}/"));
+        !under("/proc")
+            && !under("/dev")
+            && p != deleted
+            && !p.starts_with(&format!("{opaque}/"))
+            && !matches!(
+                p.as_str(),
+                "/etc/hostname" | "/etc/hosts" | "/etc/resolv.conf"
+            )
+    });
+    for (path, bytes) in added {
+        lines.insert(
+            path.to_string(),
+            format!("{path} f 644 0:0 {}", bytes.len()),
+        );
+    }
+    let mut out: Vec<String> = lines.into_values().collect();
+    out.sort();
+    out.iter().map(|l| format!("{l}\n")).collect()
+}
+
+/// A rootfs of Debian trixie riscv64 packages (the `base` profile: glibc,
+/// busybox, dash, bash, coreutils, findutils, grep, sed) as layer 1; layer
+/// 2 deletes a file of it, replaces a directory opaquely and adds a file.
+/// Through every input kind and runner: the entrypoint runs with the
+/// image's Env and WorkingDir, `cat /etc/os-release` gives Debian's file,
+/// and the recursive listing is what the layers hold.
+#[test]
+fn debian_image_runs_as_its_layers_hold() {
+    if !have_tools() {
+        return;
+    }
+    let base = friscy_tests::debian::ensure("base");
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    const SKEL: &[u8] = b"from layer 2\n";
+    const ADDED: &[u8] = b"added in layer 2\n";
+    let layer2 = d.join("layer2.tar");
+    std::fs::write(
+        &layer2,
+        tar_of(&[
+            ("etc/", Entry::Dir),
+            ("etc/.wh.issue.net", file(b"")),
+            ("etc/skel/", Entry::Dir),
+            ("etc/skel/.wh..wh..opq", file(b"")),
+            ("etc/skel/.friscy", file(SKEL)),
+            ("etc/friscy-layer2", file(ADDED)),
+        ]),
+    )
+    .unwrap();
+    assert!(
+        base.tree.join("etc/issue.net").is_file() && base.tree.join("etc/skel/.bashrc").is_file()
+    );
+    let (layout, mut inputs) = image_forms(
+        d,
+        &[base.tar.clone(), layer2],
+        &[
+            "--config.entrypoint",
+            "/bin/sh",
+            "--config.entrypoint",
+            "-c",
+            "--config.cmd",
+            "echo \"entrypoint: $FRISCY_TEST_IMG in $(pwd) as $(id -u)\"",
+            "--config.env",
+            "FRISCY_TEST_IMG=debian",
+            "--config.workingdir",
+            "/etc",
+        ],
+    );
+    let rdir = tempfile::tempdir().unwrap();
+    let (_registry, reference) = push_to_registry(rdir.path(), &layout);
+    inputs.push(("registry", reference));
+    let os_release = std::fs::read_to_string(base.tree.join("usr/lib/os-release")).unwrap();
+    assert!(os_release.contains("Debian"), "{os_release}");
+    let expected = debian_expected_listing(
+        &base.tar,
+        "/etc/issue.net",
+        "/etc/skel",
+        &[("/etc/skel/.friscy", SKEL), ("/etc/friscy-layer2", ADDED)],
+    );
+    let check = |label: &str, run: &dyn Fn(&[&str]) -> Output| {
+        assert_eq!(
+            ok(&run(&[])),
+            "entrypoint: debian in /etc as 0\n",
+            "{label}"
+        );
+        // Words after the image replace Cmd, the Entrypoint (sh -c) stays.
+        assert_eq!(ok(&run(&["cat /etc/os-release"])), os_release, "{label}");
+        assert_eq!(
+            ok(&run(&["cat skel/.friscy friscy-layer2"])),
+            "from layer 2\nadded in layer 2\n",
+            "{label}"
+        );
+        let listing = ok(&run(&[DEBIAN_LISTING]));
+        if listing != expected {
+            let (l, e): (Vec<_>, Vec<_>) = (listing.lines().collect(), expected.lines().collect());
+            let extra: Vec<_> = l.iter().filter(|x| !e.contains(x)).take(20).collect();
+            let missing: Vec<_> = e.iter().filter(|x| !l.contains(x)).take(20).collect();
+            panic!("{label}: the listing differs from the layers ({} lines, {} expected)\nonly in the guest: {extra:#?}\nonly in the layers: {missing:#?}", l.len(), e.len());
+        }
+    };
+    through_every_runner(&inputs, &check, &|_| {});
 }
 
 #[test]
