@@ -150,7 +150,7 @@ def main() -> int:
             for name in ["small", "large"]:
                 times[(name, form)].append(run(OUT / f"{name}.{form}", env))
 
-    ms = lambda s: f"{s * 1000:.0f} ms"
+    ms = lambda s: f"{s * 1000:.1f} ms"
     size = lambda p: f"{p.stat().st_size / 1048576:.1f} MiB"
     lines = [
         "# friscy start-up: `friscy run IMAGE -- /bin/true`",
