@@ -85,7 +85,9 @@ static void fill(int fd, long long off, long long len, int seed)
 
 static int fresh(const char *name)
 {
-	snprintf(path, sizeof path, "/tmp/sparse-%s", name);
+	/* Per process: the oracle's runs (glibc and musl at once) share the
+	 * fixture tree's /tmp, and one's unlink would race the other's open. */
+	snprintf(path, sizeof path, "/tmp/sparse-%d-%s", (int)getpid(), name);
 	unlink(path);
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0) {
