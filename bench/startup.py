@@ -38,7 +38,6 @@ OUT = ROOT / "bench" / "out" / "startup"
 FRISCY = ROOT / "target" / "release" / "friscy"
 DEBIAN = ROOT / "build" / "debian"
 LIMIT = 1.5
-LOAD_BEFORE = ""
 
 # The files every image of this base has and that boot reads (/etc/passwd
 # for HOME; /etc/hostname and friends, compared with what friscy writes
@@ -133,8 +132,7 @@ def main() -> int:
     for name in ["small", "large"]:
         gzip_file(images[name], OUT / f"{name}.tar.gz")
 
-    global LOAD_BEFORE
-    LOAD_BEFORE = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     cache = OUT.parent / "startup-cache"
     shutil.rmtree(cache, ignore_errors=True)
     env = dict(os.environ, XDG_CACHE_HOME=str(cache))
@@ -162,7 +160,7 @@ def main() -> int:
         "converts it into the cache; its time is the \"first run\" column).",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()},",
-        f"load average before the runs {LOAD_BEFORE}.",
+        f"load average before the runs {load_before}.",
         "",
         "| image | form | size | first instruction: median | min | exit: median | min | first run (exit) |",
         "|---|---|---|---|---|---|---|---|",
