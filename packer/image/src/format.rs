@@ -33,7 +33,9 @@
 //! n_chunks x { varint data_offset (from data start), varint stored_len, u8 codec, [32] sha256 }
 //! varint name_len, name (the image's name, may be empty)
 //! varint n_entries
-//! n_entries x entry, entry 0 is the root directory, parents come before children:
+//! n_entries x entry, entry 0 is the root directory, parents come before children,
+//! and the entries of one directory come in strictly increasing byte order of
+//! name (readers build a directory from its entries on first lookup and rely on it):
 //!   u8 kind (0 dir, 1 file, 2 symlink, 3 hard link, 4 fifo)
 //!   (not for entry 0) varint parent entry, varint name_len, name
 //!   hard link: varint target entry (a file entry earlier in the list)

@@ -1,7 +1,9 @@
 //! Index a friscy runtime image (written by `friscy-image`, spec in
-//! `packer/image/src/format.rs`): read the header and the index only, build
-//! the inode tree from it, and serve file bytes on first read by decoding
-//! (and sha256-verifying) the chunk that holds them.
+//! `packer/image/src/format.rs`): read the header and the index only, check
+//! every entry, build each directory's inodes on its first lookup
+//! ([`LazyIndex`]), and serve file bytes on first read by decoding (and
+//! sha256-verifying) the chunk that holds them. Start-up work so grows with
+//! the directories a program walks, not with the size of the image.
 //!
 //! File contents live in one deduplicated *content stream* cut into fixed-
 //! size compressed chunks. [`ChunkedImage`] exposes that stream as a
@@ -10,13 +12,15 @@
 //! copy-up work unchanged.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use sha2::{Digest, Sha256};
 
 use super::inode::*;
-use super::{new_dir, new_file, Vfs, ROOT_INO};
+use super::{Vfs, ROOT_INO};
 use crate::host::RootfsSource;
+use crate::kernel::errno::{Errno, KResult};
 
 pub const MAGIC: &[u8; 8] = b"FRISCYIM";
 const VERSION: u32 = 1;
@@ -243,9 +247,301 @@ impl<'a> Cur<'a> {
     }
 }
 
-/// Open a runtime image: verify and decode its index, build the tree.
-/// File bytes are read later, on demand. The returned `Vfs` reads through
-/// a [`ChunkedImage`] wrapping `src`; its `config_json()` is the image's.
+/// One entry of the index, as stored.
+struct Record<'a> {
+    kind: u8,
+    /// Entry index of the directory it is in (0 for the root itself).
+    parent: u64,
+    name: &'a [u8],
+    /// Where `name` starts in the index.
+    name_at: usize,
+    /// A hard link's target entry.
+    target: u64,
+    mode: u32,
+    uid: u32,
+    gid: u32,
+    mtime: i64,
+    /// A file's (size, stream offset).
+    data: (u64, u64),
+    symlink: &'a [u8],
+}
+
+impl<'a> Cur<'a> {
+    /// The entry record at the cursor; the root (`root`) has no parent and name.
+    fn record(&mut self, root: bool) -> Result<Record<'a>, ImageError> {
+        let mut r = Record {
+            kind: self.u8()?,
+            parent: 0,
+            name: &[],
+            name_at: 0,
+            target: 0,
+            mode: 0,
+            uid: 0,
+            gid: 0,
+            mtime: 0,
+            data: (0, 0),
+            symlink: &[],
+        };
+        if !root {
+            r.parent = self.varint()?;
+            let n = self.varint()?;
+            r.name_at = self.pos;
+            r.name = self.bytes(usize::try_from(n).map_err(|_| damaged("bad length"))?)?;
+        }
+        if r.kind == KIND_HARDLINK {
+            r.target = self.varint()?;
+            return Ok(r);
+        }
+        (r.mode, r.uid, r.gid, r.mtime) = self.meta()?;
+        match r.kind {
+            KIND_FILE => r.data = (self.varint()?, self.varint()?),
+            KIND_SYMLINK => r.symlink = self.lenbytes()?,
+            _ => {}
+        }
+        Ok(r)
+    }
+}
+
+/// The decoded index, kept after open so that each directory's entries
+/// become inodes only when the directory is first looked up: start-up
+/// then costs one scan of the index, not a tree of every file in it.
+pub(super) struct LazyIndex {
+    index: Vec<u8>,
+    /// Per entry: where its record starts in `index`.
+    at: Vec<u32>,
+    /// The children of entry `e` are `children[first[e]..first[e + 1]]`,
+    /// in name order.
+    first: Vec<u32>,
+    children: Vec<u32>,
+    /// Per entry: the link count it starts with (a directory 2 plus its
+    /// subdirectories, a file 1 plus its hard links), known before all of
+    /// its names are built.
+    nlink: Vec<u32>,
+    /// Per entry: the inode it became (0: not built yet).
+    ino: Vec<Ino>,
+    /// Per inode: the directory entry whose children are not built yet,
+    /// plus one (0: built, or not from the image).
+    pending: Vec<u32>,
+}
+
+impl LazyIndex {
+    /// Check every entry of the index (from `start`) and note where each
+    /// one and each directory's children are. Siblings must come in
+    /// strictly increasing name order (the writer's order), which also
+    /// rules out duplicate names.
+    fn scan(
+        index: Vec<u8>,
+        start: usize,
+        n: usize,
+        stream_len: u64,
+    ) -> Result<(LazyIndex, Record<'static>), ImageError> {
+        let bad = |i: usize, why: &str| damaged(format!("index entry {i}: {why}"));
+        let mut at = Vec::with_capacity(n);
+        let mut parent_of: Vec<u32> = Vec::with_capacity(n);
+        let mut is_dir: Vec<bool> = Vec::with_capacity(n);
+        let mut is_file: Vec<bool> = Vec::with_capacity(n);
+        let mut nlink = vec![1u32; n];
+        // Per directory entry: its last child's name, as (start, len).
+        let mut last_name: Vec<(u32, u32)> = vec![(0, 0); n];
+        let mut root = None;
+        {
+            let mut cur = Cur {
+                b: &index,
+                pos: start,
+            };
+            for i in 0..n {
+                at.push(cur.pos as u32);
+                let r = cur.record(i == 0)?;
+                if i == 0 {
+                    if r.kind != KIND_DIR {
+                        return Err(bad(0, "the root is not a directory"));
+                    }
+                    root = Some((r.mode, r.uid, r.gid, r.mtime));
+                    parent_of.push(0);
+                    is_dir.push(true);
+                    is_file.push(false);
+                    nlink[0] = 2;
+                    continue;
+                }
+                let name = r.name;
+                if name.is_empty()
+                    || name == b"."
+                    || name == b".."
+                    || name.iter().any(|&b| b == b'/' || b == 0)
+                {
+                    return Err(bad(i, "bad file name"));
+                }
+                let p = usize::try_from(r.parent).unwrap_or(usize::MAX);
+                if p >= i || !is_dir[p] {
+                    return Err(bad(i, "its parent is not an earlier directory"));
+                }
+                let (ls, ll) = last_name[p];
+                if ll != 0 && index[ls as usize..(ls + ll) as usize] >= *name {
+                    return Err(bad(
+                        i,
+                        &format!(
+                            "{:?} is out of name order or named twice in its directory",
+                            String::from_utf8_lossy(name)
+                        ),
+                    ));
+                }
+                last_name[p] = (r.name_at as u32, name.len() as u32);
+                match r.kind {
+                    KIND_HARDLINK => {
+                        let t = usize::try_from(r.target).unwrap_or(usize::MAX);
+                        if t >= i || !is_file[t] {
+                            return Err(bad(i, "hard link to a non-file or a later entry"));
+                        }
+                        nlink[t] += 1;
+                    }
+                    KIND_DIR => {
+                        nlink[i] = 2;
+                        nlink[p] += 1;
+                    }
+                    KIND_FILE => {
+                        let (len, offset) = r.data;
+                        if offset.checked_add(len).is_none_or(|e| e > stream_len) {
+                            return Err(bad(i, "file data past the end of the content stream"));
+                        }
+                    }
+                    KIND_SYMLINK | KIND_FIFO => {}
+                    k => return Err(bad(i, &format!("unknown kind {k}"))),
+                }
+                parent_of.push(p as u32);
+                is_dir.push(r.kind == KIND_DIR);
+                is_file.push(r.kind == KIND_FILE);
+            }
+        }
+        let (mode, uid, gid, mtime) = root.ok_or_else(|| bad(0, "no root"))?;
+        let mut first = vec![0u32; n + 1];
+        for &p in &parent_of[1..] {
+            first[p as usize + 1] += 1;
+        }
+        for e in 0..n {
+            first[e + 1] += first[e];
+        }
+        let mut fill = first.clone();
+        let mut children = vec![0u32; n - 1];
+        for (i, &p) in parent_of.iter().enumerate().skip(1) {
+            children[fill[p as usize] as usize] = i as u32;
+            fill[p as usize] += 1;
+        }
+        let root = Record {
+            kind: KIND_DIR,
+            parent: 0,
+            name: &[],
+            name_at: 0,
+            target: 0,
+            mode,
+            uid,
+            gid,
+            mtime,
+            data: (0, 0),
+            symlink: &[],
+        };
+        let lazy = LazyIndex {
+            index,
+            at,
+            first,
+            children,
+            nlink,
+            ino: vec![0; n],
+            pending: Vec::new(),
+        };
+        Ok((lazy, root))
+    }
+
+    pub(super) fn is_pending(&self, dir: Ino) -> bool {
+        self.pending.get(dir as usize).is_some_and(|&p| p != 0)
+    }
+
+    fn record(&self, e: usize) -> KResult<Record<'_>> {
+        let mut cur = Cur {
+            b: &self.index,
+            pos: self.at[e] as usize,
+        };
+        cur.record(e == 0).map_err(|_| Errno::EIO)
+    }
+
+    /// The inode of entry `e`, built now if it is not yet (a directory
+    /// `parent`'s child; a directory comes with its entries pending).
+    fn node_for(&mut self, vfs: &mut Vfs, e: usize, parent: Ino) -> KResult<Ino> {
+        if self.ino[e] != 0 {
+            return Ok(self.ino[e]);
+        }
+        let r = self.record(e)?;
+        let (type_bits, kind) = match r.kind {
+            KIND_DIR => (
+                S_IFDIR,
+                NodeKind::Dir {
+                    entries: BTreeMap::new(),
+                    parent,
+                },
+            ),
+            KIND_FILE => (
+                S_IFREG,
+                NodeKind::File(FileData::Image {
+                    offset: r.data.1,
+                    len: r.data.0,
+                }),
+            ),
+            KIND_SYMLINK => (S_IFLNK, NodeKind::Symlink(r.symlink.to_vec())),
+            KIND_FIFO => (S_IFIFO, NodeKind::Fifo),
+            _ => return Err(Errno::EIO),
+        };
+        let ino = vfs.alloc(Inode {
+            mode: type_bits | r.mode,
+            uid: r.uid,
+            gid: r.gid,
+            nlink: self.nlink[e],
+            mtime: r.mtime,
+            mtime_nsec: 0,
+            kind,
+        });
+        self.ino[e] = ino;
+        if type_bits == S_IFDIR {
+            self.set_pending(ino, e);
+        }
+        Ok(ino)
+    }
+
+    fn set_pending(&mut self, ino: Ino, e: usize) {
+        let i = ino as usize;
+        if self.pending.len() <= i {
+            self.pending.resize(i + 1, 0);
+        }
+        self.pending[i] = e as u32 + 1;
+    }
+
+    /// Build the entries of pending directory `dir` from the index.
+    pub(super) fn build_dir(&mut self, vfs: &mut Vfs, dir: Ino) -> KResult<()> {
+        let e = match self.pending.get(dir as usize) {
+            Some(&p) if p != 0 => p as usize - 1,
+            _ => return Ok(()),
+        };
+        self.pending[dir as usize] = 0;
+        let (from, to) = (self.first[e] as usize, self.first[e + 1] as usize);
+        let mut built = Vec::with_capacity(to - from);
+        for k in from..to {
+            let c = self.children[k] as usize;
+            let r = self.record(c)?;
+            let (kind, target, name) = (r.kind, r.target as usize, r.name.to_vec());
+            let of = if kind == KIND_HARDLINK { target } else { c };
+            built.push((name, self.node_for(vfs, of, dir)?));
+        }
+        match &mut vfs.node_mut(dir)?.kind {
+            // In name order already, so the map is built in bulk.
+            NodeKind::Dir { entries, .. } => *entries = built.into_iter().collect(),
+            _ => return Err(Errno::EIO),
+        }
+        Ok(())
+    }
+}
+
+/// Open a runtime image: verify and decode its index and check every
+/// entry. Directories are built on first lookup and file bytes read on
+/// first access. The returned `Vfs` reads through a [`ChunkedImage`]
+/// wrapping `src`; its `config_json()` is the image's.
 pub fn open(src: Box<dyn RootfsSource>) -> Result<Vfs, ImageError> {
     let mut h = [0u8; HEADER_LEN];
     let n = src.read_at(0, &mut h).map_err(ImageError::Read)?;
@@ -330,6 +626,9 @@ pub fn open(src: Box<dyn RootfsSource>) -> Result<Vfs, ImageError> {
         return Err(damaged("bad entry count"));
     }
 
+    let entries_at = cur.pos;
+    let (lazy, root) = LazyIndex::scan(index, entries_at, n_entries as usize, stream_len)?;
+
     let cache_slots = (CACHE_BYTES / chunk_size).max(2) as usize;
     let image = ChunkedImage {
         src,
@@ -343,91 +642,21 @@ pub fn open(src: Box<dyn RootfsSource>) -> Result<Vfs, ImageError> {
         }),
         cache_slots,
     };
-    // The tree is built while the index is borrowed: the index stays a
-    // local and the Vfs owns only the chunk reader.
     let mut vfs = Vfs::new(Box::new(image));
-    vfs.reserve_inodes(n_entries as usize);
-    let mut inos: Vec<Ino> = Vec::with_capacity(n_entries as usize);
-    let bad = |i: u64, why: &str| damaged(format!("index entry {i}: {why}"));
-    for i in 0..n_entries {
-        let kind = cur.u8()?;
-        if i == 0 {
-            if kind != KIND_DIR {
-                return Err(bad(0, "the root is not a directory"));
-            }
-            let (mode, uid, gid, mtime) = cur.meta()?;
-            let root = vfs.node_mut(ROOT_INO).map_err(|_| bad(0, "no root"))?;
-            root.mode = S_IFDIR | mode;
-            root.uid = uid;
-            root.gid = gid;
-            root.mtime = mtime;
-            inos.push(ROOT_INO);
-            continue;
-        }
-        let parent = cur.varint()?;
-        let name = cur.lenbytes()?;
-        if name.is_empty()
-            || name == b"."
-            || name == b".."
-            || name.iter().any(|&b| b == b'/' || b == 0)
-        {
-            return Err(bad(i, "bad file name"));
-        }
-        let dir = *inos
-            .get(parent as usize)
-            .ok_or_else(|| bad(i, "parent comes after the entry"))?;
-        if kind == KIND_HARDLINK {
-            let target = cur.varint()?;
-            let t = *inos
-                .get(target as usize)
-                .ok_or_else(|| bad(i, "hard link to a later entry"))?;
-            let ok = matches!(vfs.node(t).map(|n| &n.kind), Ok(NodeKind::File(_)));
-            if !ok {
-                return Err(bad(i, "hard link to a non-file"));
-            }
-            vfs.link(dir, name, t)
-                .map_err(|e| bad(i, &format!("cannot link: {e:?}")))?;
-            inos.push(t);
-            continue;
-        }
-        let (mode, uid, gid, mtime) = cur.meta()?;
-        let (type_bits, kind) = match kind {
-            KIND_DIR => (S_IFDIR, None),
-            KIND_FILE => {
-                let len = cur.varint()?;
-                let offset = cur.varint()?;
-                if offset.checked_add(len).is_none_or(|e| e > stream_len) {
-                    return Err(bad(i, "file data past the end of the content stream"));
-                }
-                (
-                    S_IFREG,
-                    Some(NodeKind::File(FileData::Image { offset, len })),
-                )
-            }
-            KIND_SYMLINK => (S_IFLNK, Some(NodeKind::Symlink(cur.lenbytes()?.to_vec()))),
-            KIND_FIFO => (S_IFIFO, Some(NodeKind::Fifo)),
-            k => return Err(bad(i, &format!("unknown kind {k}"))),
-        };
-        let mut node = match kind {
-            None => new_dir(mode),
-            Some(k) => {
-                let mut n = new_file(FileData::empty(), mode);
-                n.kind = k;
-                n
-            }
-        };
-        node.mode = type_bits | mode;
-        node.uid = uid;
-        node.gid = gid;
-        node.mtime = mtime;
-        let ino = vfs.create(dir, name, node).map_err(|e| {
-            bad(
-                i,
-                &format!("cannot create {:?}: {e:?}", String::from_utf8_lossy(name)),
-            )
-        })?;
-        inos.push(ino);
-    }
+    let r = vfs
+        .node_mut(ROOT_INO)
+        .map_err(|_| damaged("index entry 0: no root"))?;
+    r.mode = S_IFDIR | root.mode;
+    r.uid = root.uid;
+    r.gid = root.gid;
+    r.mtime = root.mtime;
+    let mut lazy = lazy;
+    r.nlink = lazy.nlink[0];
+    lazy.ino[0] = ROOT_INO;
+    lazy.set_pending(ROOT_INO, 0);
+    vfs.lazy = Some(Box::new(lazy));
+    vfs.materialize(ROOT_INO)
+        .map_err(|e| damaged(format!("the root directory: {e:?}")))?;
     Ok(vfs)
 }
 
@@ -444,10 +673,55 @@ mod tests {
         out.push(v as u8);
     }
 
-    /// A tiny image with stored chunks: /bin/hi ("hello"), /bin/again (a
-    /// hard link), /lnk -> bin/hi.
-    fn image(corrupt_chunk: bool) -> Vec<u8> {
-        let stream = b"hello".to_vec();
+    /// Index entries after the root, written as the packer does.
+    #[derive(Default)]
+    struct Entries {
+        bytes: Vec<u8>,
+        n: u64,
+    }
+
+    impl Entries {
+        fn head(&mut self, kind: u8, parent: u64, name: &str) -> u64 {
+            self.bytes.push(kind);
+            varint(&mut self.bytes, parent);
+            varint(&mut self.bytes, name.len() as u64);
+            self.bytes.extend_from_slice(name.as_bytes());
+            self.n += 1;
+            self.n
+        }
+        fn meta(&mut self, mode: u64) {
+            for v in [mode, 0, 0, 2 * 1000] {
+                varint(&mut self.bytes, v);
+            }
+        }
+        fn dir(&mut self, parent: u64, name: &str) -> u64 {
+            let e = self.head(KIND_DIR, parent, name);
+            self.meta(0o755);
+            e
+        }
+        fn file(&mut self, parent: u64, name: &str, len: u64, offset: u64) -> u64 {
+            let e = self.head(KIND_FILE, parent, name);
+            self.meta(0o755);
+            varint(&mut self.bytes, len);
+            varint(&mut self.bytes, offset);
+            e
+        }
+        fn link(&mut self, parent: u64, name: &str, target: u64) -> u64 {
+            let e = self.head(KIND_HARDLINK, parent, name);
+            varint(&mut self.bytes, target);
+            e
+        }
+        fn symlink(&mut self, parent: u64, name: &str, target: &str) -> u64 {
+            let e = self.head(KIND_SYMLINK, parent, name);
+            self.meta(0o777);
+            varint(&mut self.bytes, target.len() as u64);
+            self.bytes.extend_from_slice(target.as_bytes());
+            e
+        }
+    }
+
+    /// An image of one stored chunk holding `stream` and the entries.
+    fn build(stream: &[u8], entries: &Entries, corrupt_chunk: bool) -> Vec<u8> {
         let mut idx = b"FIDX".to_vec();
         varint(&mut idx, 4096);
         varint(&mut idx, stream.len() as u64);
@@ -455,41 +729,14 @@ mod tests {
         varint(&mut idx, 0);
         varint(&mut idx, stream.len() as u64);
         idx.push(CODEC_STORED);
-        idx.extend_from_slice(&sha256(&stream));
+        idx.extend_from_slice(&sha256(stream));
         varint(&mut idx, 0); // name
-        varint(&mut idx, 5);
-        let meta = |idx: &mut Vec<u8>, mode| {
-            varint(idx, mode);
-            varint(idx, 0);
-            varint(idx, 0);
-            varint(idx, 2 * 1000);
-        };
-        idx.push(KIND_DIR);
-        meta(&mut idx, 0o755);
-        idx.push(KIND_DIR); // 1: bin
-        varint(&mut idx, 0);
-        varint(&mut idx, 3);
-        idx.extend_from_slice(b"bin");
-        meta(&mut idx, 0o755);
-        idx.push(KIND_FILE); // 2: bin/hi
-        varint(&mut idx, 1);
-        varint(&mut idx, 2);
-        idx.extend_from_slice(b"hi");
-        meta(&mut idx, 0o755);
-        varint(&mut idx, 5);
-        varint(&mut idx, 0);
-        idx.push(KIND_HARDLINK); // 3: bin/again
-        varint(&mut idx, 1);
-        varint(&mut idx, 5);
-        idx.extend_from_slice(b"again");
-        varint(&mut idx, 2);
-        idx.push(KIND_SYMLINK); // 4: lnk
-        varint(&mut idx, 0);
-        varint(&mut idx, 3);
-        idx.extend_from_slice(b"lnk");
-        meta(&mut idx, 0o777);
-        varint(&mut idx, 6);
-        idx.extend_from_slice(b"bin/hi");
+        varint(&mut idx, entries.n + 1);
+        idx.push(KIND_DIR); // the root
+        for v in [0o755, 0, 0, 2 * 1000] {
+            varint(&mut idx, v);
+        }
+        idx.extend_from_slice(&entries.bytes);
 
         let mut h = vec![0u8; HEADER_LEN];
         h[..8].copy_from_slice(MAGIC);
@@ -502,12 +749,22 @@ mod tests {
         h[64..96].copy_from_slice(&sha256(b""));
         h[96..128].copy_from_slice(&sha256(&idx));
         h.extend_from_slice(&idx);
-        let mut data = stream;
+        let mut data = stream.to_vec();
         if corrupt_chunk {
             data[0] ^= 1;
         }
         h.extend_from_slice(&data);
         h
+    }
+
+    /// /bin/hi ("hello"), /bin/twin (a hard link), /lnk -> bin/hi.
+    fn image(corrupt_chunk: bool) -> Vec<u8> {
+        let mut e = Entries::default();
+        let bin = e.dir(0, "bin");
+        let hi = e.file(bin, "hi", 5, 0);
+        e.link(bin, "twin", hi);
+        e.symlink(0, "lnk", "bin/hi");
+        build(b"hello", &e, corrupt_chunk)
     }
 
     #[test]
@@ -517,11 +774,86 @@ mod tests {
         let mut vfs = open(Box::new(BytesRootfs(img))).unwrap();
         let f = vfs.resolve(ROOT_INO, b"/lnk", true).unwrap().ino;
         assert_eq!(vfs.read_all(f).unwrap(), b"hello");
-        let g = vfs.resolve(ROOT_INO, b"/bin/again", true).unwrap().ino;
+        let g = vfs.resolve(ROOT_INO, b"/bin/twin", true).unwrap().ino;
         assert_eq!(f, g);
         assert_eq!(vfs.node(f).unwrap().nlink, 2);
         assert_eq!(vfs.node(f).unwrap().mtime, 1000);
         assert!(vfs.image().config_json().is_none());
+    }
+
+    #[test]
+    fn builds_directories_on_first_lookup() {
+        // /a/f and its hard link /b/g; /a/sub/deep; /b/s -> ../a
+        let mut e = Entries::default();
+        let a = e.dir(0, "a");
+        let f = e.file(a, "f", 3, 0);
+        let sub = e.dir(a, "sub");
+        e.file(sub, "deep", 3, 3);
+        let b = e.dir(0, "b");
+        e.link(b, "g", f);
+        e.symlink(b, "s", "../a");
+        let mut vfs = open(Box::new(BytesRootfs(build(b"onetwo", &e, false)))).unwrap();
+        // Only the root's entries exist after open.
+        assert_eq!(vfs.nodes.iter().flatten().count(), 3);
+        let root = vfs.node(ROOT_INO).unwrap();
+        assert_eq!(root.nlink, 4, "2 + the subdirectories a and b");
+
+        // The link's second name, reached before the first one's directory.
+        let g = vfs.resolve(ROOT_INO, b"/b/g", true).unwrap().ino;
+        assert_eq!(vfs.node(g).unwrap().nlink, 2);
+        assert_eq!(vfs.read_all(g).unwrap(), b"one");
+        let f = vfs.resolve(ROOT_INO, b"/b/s/f", true).unwrap().ino;
+        assert_eq!(f, g, "one inode behind both names");
+        let a = vfs.resolve(ROOT_INO, b"/a", true).unwrap().ino;
+        assert_eq!(vfs.node(a).unwrap().nlink, 3);
+        let names: Vec<&[u8]> = vfs.entries(a).unwrap().keys().map(|k| &k[..]).collect();
+        assert_eq!(names, [&b"f"[..], b"sub"]);
+        let deep = vfs.resolve(a, b"sub/../sub/deep", true).unwrap().ino;
+        assert_eq!(vfs.read_all(deep).unwrap(), b"two");
+        assert_eq!(vfs.path_of(vfs.parent_of(a).unwrap()).unwrap(), b"/");
+        assert_eq!(
+            vfs.canonical(ROOT_INO, b"/b/s/sub/deep").unwrap(),
+            b"/a/sub/deep"
+        );
+
+        // Unlinking one name before the other directory is built.
+        let mut e2 = Entries::default();
+        let a = e2.dir(0, "a");
+        let f = e2.file(a, "f", 3, 0);
+        let b = e2.dir(0, "b");
+        e2.link(b, "g", f);
+        let mut vfs = open(Box::new(BytesRootfs(build(b"one", &e2, false)))).unwrap();
+        let a = vfs.resolve(ROOT_INO, b"/a", true).unwrap().ino;
+        let f = vfs.remove_entry(a, b"f").unwrap();
+        assert_eq!(vfs.node(f).unwrap().nlink, 1);
+        let g = vfs.resolve(ROOT_INO, b"/b/g", true).unwrap().ino;
+        assert_eq!((g, vfs.node(g).unwrap().nlink), (f, 1));
+    }
+
+    #[test]
+    fn refuses_names_out_of_order_or_twice() {
+        for names in [["x", "x"], ["y", "x"]] {
+            let mut e = Entries::default();
+            let d = e.dir(0, "d");
+            e.file(d, names[0], 0, 0);
+            e.file(d, names[1], 0, 0);
+            let err = open(Box::new(BytesRootfs(build(b"x", &e, false))))
+                .err()
+                .expect("refused");
+            assert!(
+                err.to_string().contains("index entry 3")
+                    && err.to_string().contains("out of name order or named twice"),
+                "{err}"
+            );
+        }
+        let mut e = Entries::default();
+        e.file(0, "f", 0, 0);
+        e.dir(1, "under-a-file");
+        let err = open(Box::new(BytesRootfs(build(b"x", &e, false)))).err();
+        assert!(err
+            .unwrap()
+            .to_string()
+            .contains("not an earlier directory"));
     }
 
     #[test]

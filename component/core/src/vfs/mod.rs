@@ -44,6 +44,9 @@ pub struct Vfs {
     /// What file bytes in memory are charged to (the kernel's memory
     /// budget; none while only indexing the image).
     budget: Option<Arc<MemoryBudget>>,
+    /// A runtime image's index, for the directories not built yet: a
+    /// directory's entries become inodes when `lookup` first hands it out.
+    lazy: Option<Box<imagefs::LazyIndex>>,
 }
 
 /// What a resolved path names.
@@ -75,6 +78,7 @@ impl Vfs {
             mounts: Vec::new(),
             host: HashMap::new(),
             budget: None,
+            lazy: None,
         }
     }
 
@@ -144,18 +148,30 @@ impl Vfs {
         Ok(())
     }
 
-    /// Room for `n` more inodes (indexing an image knows its count).
-    pub fn reserve_inodes(&mut self, n: usize) {
-        self.nodes.reserve(n);
-    }
-
     fn alloc(&mut self, node: Inode) -> Ino {
         self.nodes.push(Some(node));
         (self.nodes.len() - 1) as Ino
     }
 
+    /// Build the entries of `dir` from the image index if they are not
+    /// yet. Every directory inode `lookup` returns has been through here,
+    /// so the rest of the VFS only ever sees built directories.
+    fn materialize(&mut self, dir: Ino) -> KResult<()> {
+        if !self.lazy.as_ref().is_some_and(|l| l.is_pending(dir)) {
+            return Ok(());
+        }
+        let mut lazy = self.lazy.take().expect("checked above");
+        let built = lazy.build_dir(self, dir);
+        self.lazy = Some(lazy);
+        built
+    }
+
     /// Directory entries of `dir`, sorted by name.
     pub fn entries(&self, dir: Ino) -> KResult<&BTreeMap<Vec<u8>, Ino>> {
+        debug_assert!(
+            !self.lazy.as_ref().is_some_and(|l| l.is_pending(dir)),
+            "directory {dir} used before lookup built it"
+        );
         match &self.node(dir)?.kind {
             NodeKind::Dir { entries, .. } => Ok(entries),
             _ => Err(Errno::ENOTDIR),
@@ -175,7 +191,13 @@ impl Vfs {
             b"." => Ok(Some(dir)),
             b".." => Ok(Some(self.parent_of(dir)?)),
             _ if self.is_host(dir) => self.host_child(dir, name),
-            _ => Ok(self.entries(dir)?.get(name).copied()),
+            _ => {
+                let child = self.entries(dir)?.get(name).copied();
+                if let Some(c) = child {
+                    self.materialize(c)?;
+                }
+                Ok(child)
+            }
         }
     }
 
