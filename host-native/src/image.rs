@@ -19,7 +19,7 @@ use sha2::Digest as _;
 use crate::providers::ImageFile;
 
 /// Bumped when the conversion changes, so old cache entries are not reused.
-const CACHE_VERSION: u32 = 2;
+const CACHE_VERSION: u32 = 3;
 /// Uncompressed bytes per chunk of a cached image.
 const CACHE_CHUNK: u32 = 64 * 1024;
 /// Converted images kept in the cache; older ones are removed.

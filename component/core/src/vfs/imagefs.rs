@@ -2,7 +2,7 @@
 //! `packer/image/src/format.rs`): read the header and the index only, check
 //! every entry, build each directory's inodes on its first lookup
 //! ([`LazyIndex`]), and serve file bytes on first read by decoding (and
-//! sha256-verifying) the chunk that holds them. Start-up work so grows with
+//! BLAKE3-verifying) the chunk that holds them. Start-up work so grows with
 //! the directories a program walks, not with the size of the image.
 //!
 //! File contents live in one deduplicated *content stream* cut into fixed-
@@ -15,15 +15,13 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use sha2::{Digest, Sha256};
-
 use super::inode::*;
 use super::{Vfs, ROOT_INO};
 use crate::host::RootfsSource;
 use crate::kernel::errno::{Errno, KResult};
 
 pub const MAGIC: &[u8; 8] = b"FRISCYIM";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 const HEADER_LEN: usize = 128;
 const INDEX_MAGIC: &[u8; 4] = b"FIDX";
 
@@ -68,7 +66,7 @@ struct Chunk {
     at: u64,
     len: u32,
     codec: u8,
-    sha256: [u8; 32],
+    digest: [u8; 32],
 }
 
 struct Cache {
@@ -102,8 +100,8 @@ fn read_exact(src: &dyn RootfsSource, mut at: u64, buf: &mut [u8]) -> Result<(),
     Ok(())
 }
 
-fn sha256(b: &[u8]) -> [u8; 32] {
-    Sha256::digest(b).into()
+fn digest(b: &[u8]) -> [u8; 32] {
+    blake3::hash(b).into()
 }
 
 fn decode(
@@ -152,9 +150,9 @@ impl ChunkedImage {
         let c = &self.chunks[k];
         let mut stored = vec![0u8; c.len as usize];
         read_exact(self.src.as_ref(), c.at, &mut stored)?;
-        if sha256(&stored) != c.sha256 {
+        if digest(&stored) != c.digest {
             return Err(format!(
-                "image chunk {k} (bytes {}..{}) failed its sha256 check: the image is damaged",
+                "image chunk {k} (bytes {}..{}) failed its digest check: the image is damaged",
                 c.at,
                 c.at + c.len as u64
             ));
@@ -202,42 +200,60 @@ struct Cur<'a> {
     pos: usize,
 }
 
+/// The index ended inside a value, or a number in it is malformed. A
+/// one-byte error keeps the reader's results in registers: the scan at
+/// open reads every entry with it.
+#[derive(Debug)]
+struct Short;
+
+impl From<Short> for ImageError {
+    fn from(_: Short) -> ImageError {
+        damaged("the index ends early or holds a malformed number")
+    }
+}
+
 impl<'a> Cur<'a> {
-    fn u8(&mut self) -> Result<u8, ImageError> {
-        let v = *self
-            .b
-            .get(self.pos)
-            .ok_or_else(|| damaged("index ends early"))?;
+    #[inline]
+    fn u8(&mut self) -> Result<u8, Short> {
+        let v = *self.b.get(self.pos).ok_or(Short)?;
         self.pos += 1;
         Ok(v)
     }
 
-    fn varint(&mut self) -> Result<u64, ImageError> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
+    #[inline]
+    fn varint(&mut self) -> Result<u64, Short> {
+        let b = self.u8()?;
+        if b < 0x80 {
+            return Ok(u64::from(b));
+        }
+        let mut v = u64::from(b & 0x7f);
+        let mut shift = 7;
+        while shift < 64 {
             let b = self.u8()?;
             v |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
+            if b < 0x80 {
                 return Ok(v);
             }
+            shift += 7;
         }
-        Err(damaged("bad varint in the index"))
+        Err(Short)
     }
 
-    fn bytes(&mut self, n: usize) -> Result<&'a [u8], ImageError> {
+    #[inline]
+    fn bytes(&mut self, n: usize) -> Result<&'a [u8], Short> {
         let end = self.pos.checked_add(n).filter(|&e| e <= self.b.len());
-        let end = end.ok_or_else(|| damaged("index ends early"))?;
+        let end = end.ok_or(Short)?;
         let s = &self.b[self.pos..end];
         self.pos = end;
         Ok(s)
     }
 
-    fn lenbytes(&mut self) -> Result<&'a [u8], ImageError> {
+    fn lenbytes(&mut self) -> Result<&'a [u8], Short> {
         let n = self.varint()?;
-        self.bytes(usize::try_from(n).map_err(|_| damaged("bad length"))?)
+        self.bytes(usize::try_from(n).map_err(|_| Short)?)
     }
 
-    fn meta(&mut self) -> Result<(u32, u32, u32, i64), ImageError> {
+    fn meta(&mut self) -> Result<(u32, u32, u32, i64), Short> {
         let mode = (self.varint()? & 0o7777) as u32;
         let uid = self.varint()? as u32;
         let gid = self.varint()? as u32;
@@ -268,7 +284,7 @@ struct Record<'a> {
 
 impl<'a> Cur<'a> {
     /// The entry record at the cursor; the root (`root`) has no parent and name.
-    fn record(&mut self, root: bool) -> Result<Record<'a>, ImageError> {
+    fn record(&mut self, root: bool) -> Result<Record<'a>, Short> {
         let mut r = Record {
             kind: self.u8()?,
             parent: 0,
@@ -286,7 +302,7 @@ impl<'a> Cur<'a> {
             r.parent = self.varint()?;
             let n = self.varint()?;
             r.name_at = self.pos;
-            r.name = self.bytes(usize::try_from(n).map_err(|_| damaged("bad length"))?)?;
+            r.name = self.bytes(usize::try_from(n).map_err(|_| Short)?)?;
         }
         if r.kind == KIND_HARDLINK {
             r.target = self.varint()?;
@@ -338,8 +354,7 @@ impl LazyIndex {
         let bad = |i: usize, why: &str| damaged(format!("index entry {i}: {why}"));
         let mut at = Vec::with_capacity(n);
         let mut parent_of: Vec<u32> = Vec::with_capacity(n);
-        let mut is_dir: Vec<bool> = Vec::with_capacity(n);
-        let mut is_file: Vec<bool> = Vec::with_capacity(n);
+        let mut kinds: Vec<u8> = Vec::with_capacity(n);
         let mut nlink = vec![1u32; n];
         // Per directory entry: its last child's name, as (start, len).
         let mut last_name: Vec<(u32, u32)> = vec![(0, 0); n];
@@ -358,8 +373,7 @@ impl LazyIndex {
                     }
                     root = Some((r.mode, r.uid, r.gid, r.mtime));
                     parent_of.push(0);
-                    is_dir.push(true);
-                    is_file.push(false);
+                    kinds.push(KIND_DIR);
                     nlink[0] = 2;
                     continue;
                 }
@@ -372,7 +386,7 @@ impl LazyIndex {
                     return Err(bad(i, "bad file name"));
                 }
                 let p = usize::try_from(r.parent).unwrap_or(usize::MAX);
-                if p >= i || !is_dir[p] {
+                if p >= i || kinds[p] != KIND_DIR {
                     return Err(bad(i, "its parent is not an earlier directory"));
                 }
                 let (ls, ll) = last_name[p];
@@ -389,7 +403,7 @@ impl LazyIndex {
                 match r.kind {
                     KIND_HARDLINK => {
                         let t = usize::try_from(r.target).unwrap_or(usize::MAX);
-                        if t >= i || !is_file[t] {
+                        if t >= i || kinds[t] != KIND_FILE {
                             return Err(bad(i, "hard link to a non-file or a later entry"));
                         }
                         nlink[t] += 1;
@@ -408,8 +422,7 @@ impl LazyIndex {
                     k => return Err(bad(i, &format!("unknown kind {k}"))),
                 }
                 parent_of.push(p as u32);
-                is_dir.push(r.kind == KIND_DIR);
-                is_file.push(r.kind == KIND_FILE);
+                kinds.push(r.kind);
             }
         }
         let (mode, uid, gid, mtime) = root.ok_or_else(|| bad(0, "no root"))?;
@@ -574,16 +587,16 @@ pub fn open(src: Box<dyn RootfsSource>) -> Result<Vfs, ImageError> {
     } else {
         let mut c = vec![0u8; config_len as usize];
         read_exact(src.as_ref(), config_at, &mut c).map_err(ImageError::Read)?;
-        if sha256(&c) != h[64..96] {
-            return Err(damaged("the image config failed its sha256 check"));
+        if digest(&c) != h[64..96] {
+            return Err(damaged("the image config failed its digest check"));
         }
         Some(String::from_utf8(c).map_err(|_| damaged("the image config is not UTF-8"))?)
     };
 
     let mut stored = vec![0u8; index_len as usize];
     read_exact(src.as_ref(), index_at, &mut stored).map_err(ImageError::Read)?;
-    if sha256(&stored) != h[96..128] {
-        return Err(damaged("the index failed its sha256 check"));
+    if digest(&stored) != h[96..128] {
+        return Err(damaged("the index failed its digest check"));
     }
     let index = decode(index_codec, &stored, index_raw_len as usize, &mut None)
         .map_err(|e| damaged(format!("index: {e}")))?;
@@ -617,7 +630,7 @@ pub fn open(src: Box<dyn RootfsSource>) -> Result<Vfs, ImageError> {
             at,
             len: len as u32,
             codec,
-            sha256: sha,
+            digest: sha,
         });
     }
     let _name = cur.lenbytes()?;
@@ -729,7 +742,7 @@ mod tests {
         varint(&mut idx, 0);
         varint(&mut idx, stream.len() as u64);
         idx.push(CODEC_STORED);
-        idx.extend_from_slice(&sha256(stream));
+        idx.extend_from_slice(&digest(stream));
         varint(&mut idx, 0); // name
         varint(&mut idx, entries.n + 1);
         idx.push(KIND_DIR); // the root
@@ -746,8 +759,8 @@ mod tests {
         h[32..40].copy_from_slice(&(HEADER_LEN as u64).to_le_bytes());
         h[40..48].copy_from_slice(&(idx.len() as u64).to_le_bytes());
         h[48..56].copy_from_slice(&(idx.len() as u64).to_le_bytes());
-        h[64..96].copy_from_slice(&sha256(b""));
-        h[96..128].copy_from_slice(&sha256(&idx));
+        h[64..96].copy_from_slice(&digest(b""));
+        h[96..128].copy_from_slice(&digest(&idx));
         h.extend_from_slice(&idx);
         let mut data = stream.to_vec();
         if corrupt_chunk {
