@@ -194,6 +194,9 @@ impl RootfsSource for ChunkedImage {
     }
 }
 
+/// An entry's mode bits, uid, gid and mtime.
+type Meta = (u32, u32, u32, i64);
+
 /// A bounds-checked reader over the decoded index.
 struct Cur<'a> {
     b: &'a [u8],
@@ -253,7 +256,7 @@ impl<'a> Cur<'a> {
         self.bytes(usize::try_from(n).map_err(|_| Short)?)
     }
 
-    fn meta(&mut self) -> Result<(u32, u32, u32, i64), Short> {
+    fn meta(&mut self) -> Result<Meta, Short> {
         let mode = (self.varint()? & 0o7777) as u32;
         let uid = self.varint()? as u32;
         let gid = self.varint()? as u32;
@@ -350,7 +353,7 @@ impl LazyIndex {
         start: usize,
         n: usize,
         stream_len: u64,
-    ) -> Result<(LazyIndex, Record<'static>), ImageError> {
+    ) -> Result<(LazyIndex, Meta), ImageError> {
         let bad = |i: usize, why: &str| damaged(format!("index entry {i}: {why}"));
         let mut at = Vec::with_capacity(n);
         let mut parent_of: Vec<u32> = Vec::with_capacity(n);
@@ -425,7 +428,7 @@ impl LazyIndex {
                 kinds.push(r.kind);
             }
         }
-        let (mode, uid, gid, mtime) = root.ok_or_else(|| bad(0, "no root"))?;
+        let root = root.ok_or_else(|| bad(0, "no root"))?;
         let mut first = vec![0u32; n + 1];
         for &p in &parent_of[1..] {
             first[p as usize + 1] += 1;
@@ -439,19 +442,6 @@ impl LazyIndex {
             children[fill[p as usize] as usize] = i as u32;
             fill[p as usize] += 1;
         }
-        let root = Record {
-            kind: KIND_DIR,
-            parent: 0,
-            name: &[],
-            name_at: 0,
-            target: 0,
-            mode,
-            uid,
-            gid,
-            mtime,
-            data: (0, 0),
-            symlink: &[],
-        };
         let lazy = LazyIndex {
             index,
             at,
@@ -640,7 +630,8 @@ pub fn open(src: Box<dyn RootfsSource>) -> Result<Vfs, ImageError> {
     }
 
     let entries_at = cur.pos;
-    let (lazy, root) = LazyIndex::scan(index, entries_at, n_entries as usize, stream_len)?;
+    let (mut lazy, (mode, uid, gid, mtime)) =
+        LazyIndex::scan(index, entries_at, n_entries as usize, stream_len)?;
 
     let cache_slots = (CACHE_BYTES / chunk_size).max(2) as usize;
     let image = ChunkedImage {
@@ -659,11 +650,10 @@ pub fn open(src: Box<dyn RootfsSource>) -> Result<Vfs, ImageError> {
     let r = vfs
         .node_mut(ROOT_INO)
         .map_err(|_| damaged("index entry 0: no root"))?;
-    r.mode = S_IFDIR | root.mode;
-    r.uid = root.uid;
-    r.gid = root.gid;
-    r.mtime = root.mtime;
-    let mut lazy = lazy;
+    r.mode = S_IFDIR | mode;
+    r.uid = uid;
+    r.gid = gid;
+    r.mtime = mtime;
     r.nlink = lazy.nlink[0];
     lazy.ino[0] = ROOT_INO;
     lazy.set_pending(ROOT_INO, 0);
