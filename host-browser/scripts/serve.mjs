@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // A small static file server for the built site (dev and tests).
 //
-//   node scripts/serve.mjs [DIR=dist] [--port N] [--host H] [--file /URLPATH=FILE ...]
+//   node scripts/serve.mjs [DIR=dist] [--port N] [--host H] [--no-ranges] [--file /URLPATH=FILE ...]
 //
 // Serves DIR on 127.0.0.1 (a random free port unless --port), with correct
 // types for .js/.mjs/.wasm, HEAD and single byte-range requests (the image
-// loader will use them), and `--file` to serve extra files (e.g. a rootfs
+// loader reads friscy images by them; `ranges: false` turns them off, as
+// on servers without), a count of requests and body bytes per path, and `--file` to serve extra files (e.g. a rootfs
 // image kept outside DIR) at a given path. No COOP/COEP headers, on purpose:
 // the page must work without them.
 
@@ -32,11 +33,13 @@ const TYPES = {
 
 /**
  * @param {{root: string, files?: Record<string,string>, port?: number, host?: string,
- *   log?: (line: string) => void}} o
- * @returns {Promise<{url: string, port: number, close: () => Promise<void>}>}
+ *   ranges?: boolean, log?: (line: string) => void}} o
+ * @returns {Promise<{url: string, port: number, close: () => Promise<void>,
+ *   served: (urlPath: string) => {requests: number, ranged: number, bytes: number}}>}
  */
-export function startServer({ root, files = {}, port = 0, host = '127.0.0.1', log = () => {} }) {
+export function startServer({ root, files = {}, port = 0, host = '127.0.0.1', ranges = true, log = () => {} }) {
   const rootDir = path.resolve(root);
+  const counts = new Map();
   const server = http.createServer(async (req, res) => {
     const send = (code, text) => {
       res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' });
@@ -61,14 +64,14 @@ export function startServer({ root, files = {}, port = 0, host = '127.0.0.1', lo
       if (!st.isFile()) return send(404, 'not found');
       const headers = {
         'content-type': TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
-        'accept-ranges': 'bytes',
+        'accept-ranges': ranges ? 'bytes' : 'none',
         'cache-control': 'no-cache',
         'last-modified': st.mtime.toUTCString(),
       };
       let start = 0;
       let end = st.size - 1;
       let code = 200;
-      const range = req.headers.range;
+      const range = ranges ? req.headers.range : undefined;
       if (range) {
         const m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
         if (!m || (m[1] === '' && m[2] === '')) {
@@ -94,6 +97,11 @@ export function startServer({ root, files = {}, port = 0, host = '127.0.0.1', lo
       res.writeHead(code, headers);
       log(`${req.method} ${req.url} ${code}`);
       if (req.method === 'HEAD' || st.size === 0) return res.end();
+      const count = counts.get(pathname) ?? { requests: 0, ranged: 0, bytes: 0 };
+      counts.set(pathname, count);
+      count.requests++;
+      if (code === 206) count.ranged++;
+      count.bytes += end - start + 1;
       createReadStream(file, { start, end }).on('error', () => res.destroy()).pipe(res);
     } catch (err) {
       send(500, String(err));
@@ -106,6 +114,7 @@ export function startServer({ root, files = {}, port = 0, host = '127.0.0.1', lo
       resolve({
         url: `http://${host}:${actual}/`,
         port: actual,
+        served: (urlPath) => ({ ...(counts.get(urlPath) ?? { requests: 0, ranged: 0, bytes: 0 }) }),
         close: () => new Promise((r) => {
           server.closeAllConnections?.();
           server.close(() => r());
@@ -120,11 +129,13 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   let root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist');
   let port = 0;
   let host = '127.0.0.1';
+  let ranges = true;
   const files = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--port') port = Number(argv[++i]);
     else if (a === '--host') host = argv[++i];
+    else if (a === '--no-ranges') ranges = false;
     else if (a === '--file') {
       const spec = argv[++i] ?? '';
       const eq = spec.indexOf('=');
@@ -138,6 +149,6 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       process.exit(2);
     } else root = path.resolve(a);
   }
-  const { url } = await startServer({ root, files, port, host, log: (l) => console.log(l) });
+  const { url } = await startServer({ root, files, port, host, ranges, log: (l) => console.log(l) });
   console.log(`serving ${root} at ${url}`);
 }

@@ -9,7 +9,9 @@ import path from 'node:path';
 
 import { startMachine } from '../src/driver.js';
 import { GuestExit, buildImports, requiredImports, missingImports } from '../src/imports.js';
-import { createRootfs, createFailingRootfs, detectFormat } from '../src/rootfs.js';
+import {
+  createRangedRootfs, createRootfs, createFailingRootfs, detectFormat, RANGE_BLOCK, RANGE_MAX_FETCH,
+} from '../src/rootfs.js';
 import { createTerminalControl } from '../src/terminal.js';
 import { startServer } from '../scripts/serve.mjs';
 
@@ -182,6 +184,104 @@ describe('rootfs import', () => {
     const r = createFailingRootfs('no such image');
     assert.throws(() => r.info(), (e) => e.payload === 'no such image');
     assert.throws(() => r.read(0n, 1), (e) => e.payload === 'no such image');
+  });
+});
+
+describe('ranged rootfs (bytes on first access)', () => {
+  // A deterministic pseudo-random image whose size is not a block multiple.
+  const size = 3 * 1024 * 1024 + 12345;
+  const image = new Uint8Array(size);
+  let x = 0x2545f491;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    image[i] = x & 0xff;
+  }
+  const ranged = (opts = {}) => {
+    const calls = [];
+    const r = createRangedRootfs({
+      size,
+      format: 'friscy',
+      readRange: (start, end) => {
+        calls.push([start, end]);
+        assert.ok(start >= 0 && end <= size && start < end, `range ${start}-${end}`);
+        return image.slice(start, end);
+      },
+      ...opts,
+    });
+    return { r, calls };
+  };
+
+  test('any read returns the image bytes; no byte is fetched twice', () => {
+    const { r, calls } = ranged();
+    let seed = 7;
+    const rand = (n) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    for (let k = 0; k < 500; k++) {
+      const off = rand(size + 1000);
+      const len = [0, 1, 100, RANGE_BLOCK - 1, RANGE_BLOCK, 3 * RANGE_BLOCK + 17, 1 << 20][rand(7)];
+      const got = r.read(BigInt(off), len);
+      const want = image.subarray(Math.min(off, size), Math.min(size, off + len));
+      assert.equal(got.length, want.length, `read(${off}, ${len})`);
+      assert.ok(Buffer.from(got).equals(Buffer.from(want)), `bytes of read(${off}, ${len})`);
+    }
+    const seen = new Set();
+    for (const [start, end] of calls) {
+      assert.equal(start % RANGE_BLOCK, 0, 'fetches start on a block');
+      assert.ok(end % RANGE_BLOCK === 0 || end === size, 'fetches end on a block or the end');
+      for (let b = start / RANGE_BLOCK; b < end / RANGE_BLOCK; b++) {
+        assert.ok(!seen.has(b), `block ${b} fetched twice`);
+        seen.add(b);
+      }
+    }
+    assert.equal(r.stats().requests, calls.length);
+    assert.ok(r.stats().fetched <= size);
+  });
+
+  test('sequential reads grow the fetch; a random read fetches one block', () => {
+    const { r, calls } = ranged();
+    for (let off = 0; off < 2 * 1024 * 1024; off += RANGE_BLOCK) r.read(BigInt(off), RANGE_BLOCK);
+    // 1 + 2 + 4 + 8 + 16 blocks cover the 32 blocks of 2 MiB in 5 or 6 requests.
+    assert.ok(calls.length <= 6, `${calls.length} requests for a sequential 2 MiB`);
+    assert.ok(calls.every(([s, e]) => e - s <= RANGE_MAX_FETCH));
+    const fresh = ranged();
+    fresh.r.read(BigInt(size - 10), 10);
+    fresh.r.read(BigInt(RANGE_BLOCK + 5), 10);
+    assert.deepEqual(fresh.calls, [
+      [Math.floor((size - 10) / RANGE_BLOCK) * RANGE_BLOCK, size],
+      [RANGE_BLOCK, 2 * RANGE_BLOCK],
+    ]);
+  });
+
+  test('the prefix (header and index) is served without a request', () => {
+    const { r, calls } = ranged({ prefix: image.slice(0, 2 * RANGE_BLOCK + 5) });
+    assert.ok(Buffer.from(r.read(0n, 2 * RANGE_BLOCK)).equals(Buffer.from(image.subarray(0, 2 * RANGE_BLOCK))));
+    assert.equal(calls.length, 0);
+    // The partial third block of the prefix is not trusted as a whole block.
+    r.read(BigInt(2 * RANGE_BLOCK), 1);
+    assert.equal(calls.length, 1);
+    assert.deepEqual(r.info(), { size: BigInt(size), format: 'friscy', config: undefined });
+  });
+
+  test('a failed or short fetch is a {payload} error naming the bytes, and can be retried', () => {
+    let fail = 'network down';
+    const r = createRangedRootfs({
+      size,
+      format: 'friscy',
+      readRange: (start, end) => {
+        if (fail === 'short') return image.slice(start, end - 1);
+        if (fail) throw new Error(fail);
+        return image.slice(start, end);
+      },
+    });
+    assert.throws(() => r.read(100n, 10), (e) => e.payload === 'network down');
+    fail = 'short';
+    assert.throws(() => r.read(100n, 10), (e) => /asked for bytes 0-65535 of the image, got 65535 bytes/.test(e.payload));
+    fail = null;
+    assert.deepEqual([...r.read(100n, 3)], [...image.subarray(100, 103)]);
   });
 });
 

@@ -1,16 +1,19 @@
-// The Worker: fetches the image, instantiates the transpiled emulator with the
+// The Worker: opens the image (on demand by range requests where it can, see
+// lib/http-image.js), instantiates the transpiled emulator with the
 // browser preview2-shim, and runs the session driver. Messages:
 //   in:  {type:'start', imageUrl, args, env, rows, cols}
 //        {type:'input', data: Uint8Array} | {type:'close-input'}
 //        {type:'resize', rows, cols}
 //   out: {type:'status', text} | {type:'running'}
 //        {type:'output', chunks: [{fd, data: Uint8Array}]}
-//        {type:'exit', code, stats} | {type:'error', message}
+//        {type:'exit', code, stats: {..., image?: {size, fetched, requests}}}
+//        {type:'error', message}
 
 import * as shim from './vendor/preview2-shim/index.js';
 import { instantiate } from './gen/emulator.js';
 import { loadEmulator, startMachine } from './lib/driver.js';
-import { createRootfs, createFailingRootfs } from './lib/rootfs.js';
+import { createFailingRootfs } from './lib/rootfs.js';
+import { openHttpImage } from './lib/http-image.js';
 import { createTerminalControl } from './lib/terminal.js';
 
 let size = { rows: 24, cols: 80 };
@@ -33,31 +36,6 @@ async function compile(name) {
   return WebAssembly.compile(await res.arrayBuffer());
 }
 
-const MiB = (n) => (n / 1048576).toFixed(1);
-
-async function fetchImage(url) {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`cannot fetch image ${url}: ${res.status} ${res.statusText}`);
-  const total = Number(res.headers.get('content-length')) || 0;
-  if (!res.body || !total) return new Uint8Array(await res.arrayBuffer());
-  const bytes = new Uint8Array(total);
-  const reader = res.body.getReader();
-  let got = 0;
-  let last = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (got + value.length > total) throw new Error(`image ${url} is longer than its Content-Length`);
-    bytes.set(value, got);
-    got += value.length;
-    if (got - last > 4 << 20) {
-      last = got;
-      postMessage({ type: 'status', text: `loading image ${MiB(got)}/${MiB(total)} MiB` });
-    }
-  }
-  return got === total ? bytes : bytes.subarray(0, got);
-}
-
 // Batch output chunks per turn of the event loop: one message, buffers moved.
 let pending = [];
 function flush() {
@@ -78,11 +56,9 @@ async function start({ imageUrl, args, env, rows, cols }) {
   postMessage({ type: 'status', text: 'loading image…' });
   // Compile the emulator while the image downloads.
   getCoreModule('emulator.core.wasm').catch(() => {});
-  const rootfs = await fetchImage(imageUrl).then(
-    (bytes) => createRootfs(bytes),
-    // The emulator reports this itself, as for any unreadable image.
-    (err) => createFailingRootfs(err.message),
-  );
+  const onStatus = (text) => postMessage({ type: 'status', text });
+  // An unreadable image is reported by the emulator itself, as for any other.
+  const rootfs = await openHttpImage(imageUrl, { onStatus }).catch((err) => createFailingRootfs(err.message));
   postMessage({ type: 'status', text: 'starting…' });
   const { Machine } = await loadEmulator({
     instantiate,
@@ -98,7 +74,8 @@ async function start({ imageUrl, args, env, rows, cols }) {
   for (const m of early.splice(0)) handleMessage(m);
   const code = await handle.done;
   if (pending.length) flush();
-  postMessage({ type: 'exit', code, stats: handle.stats });
+  // stats.image: bytes of the image fetched on demand (ranged images only).
+  postMessage({ type: 'exit', code, stats: { ...handle.stats, image: rootfs.stats?.() } });
 }
 
 function handleMessage(msg) {
