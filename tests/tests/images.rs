@@ -1,5 +1,6 @@
-//! Container images through the CLIs: `friscy run IMAGE` and `friscy-pack
-//! IMAGE -o OUT/` + `wasmtime run OUT/app.wasm`, for an OCI layout made with
+//! Container images through the CLIs: `friscy run IMAGE`, `friscy-pack
+//! IMAGE -o OUT/` + `wasmtime run OUT/app.wasm`, and (local files)
+//! `wasmtime run dist/friscy.wasm --image IMAGE`, for an OCI layout made with
 //! umoci (two layers: the second deletes a file and replaces a directory
 //! opaquely), the same as an OCI tar and as a docker-archive with gzip layers
 //! (skopeo), and pushed to Debian's docker-registry on 127.0.0.1. Two such
@@ -19,7 +20,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use friscy_tests::fixtures;
-use friscy_tests::harness::{friscy_native, friscy_pack, run_command, wasmtime, Output};
+use friscy_tests::harness::{
+    friscy_native, friscy_pack, friscy_wasm, run_command, wasmtime, Output,
+};
 
 const TOOLS: [&str; 3] = [
     "/usr/bin/umoci",
@@ -333,6 +336,25 @@ fn wasmtime_app(app: &Path, args: &[&str]) -> Output {
     run_command(cmd, b"").unwrap()
 }
 
+/// `wasmtime run --dir DIR dist/friscy.wasm --image INPUT [-- ARGS]`, DIR
+/// being the input's directory: the component converts the image itself.
+fn friscy_wasm_run(input: &str, args: &[&str]) -> Output {
+    // The inputs live in temporary directories, whose paths hold no colon:
+    // what follows one is a tag.
+    let path = Path::new(input.split(':').next().unwrap());
+    let dir = path.parent().unwrap().display().to_string();
+    let mut cmd = Command::new(wasmtime().unwrap_or_else(|e| panic!("{e:#}")));
+    cmd.arg("run")
+        .arg("--dir")
+        .arg(format!("{dir}::{dir}"))
+        .arg(friscy_wasm().unwrap_or_else(|e| panic!("{e:#}")))
+        .args(["--image", input]);
+    if !args.is_empty() {
+        cmd.arg("--").args(args);
+    }
+    run_command(cmd, b"").unwrap()
+}
+
 fn ok(out: &Output) -> String {
     assert_eq!(
         out.status,
@@ -417,8 +439,9 @@ fn push_to_registry(dir: &Path, layout: &Path) -> (Registry, String) {
 /// image with words after it (none: the image's own command).
 type Check<'a> = dyn Fn(&str, &dyn Fn(&[&str]) -> Output) + 'a;
 
-/// `check` each input through `friscy run` and through `friscy-pack` +
-/// `wasmtime run OUT/app.wasm`; `web` sees each packer's `OUT/web/`.
+/// `check` each input through `friscy run`, through `friscy-pack` +
+/// `wasmtime run OUT/app.wasm`, and (local files) through `wasmtime run
+/// dist/friscy.wasm --image INPUT`; `web` sees each packer's `OUT/web/`.
 fn through_every_runner(inputs: &[(&'static str, String)], check: &Check<'_>, web: &dyn Fn(&Path)) {
     let cache = tempfile::tempdir().unwrap();
     for (kind, input) in inputs {
@@ -437,6 +460,11 @@ fn through_every_runner(inputs: &[(&'static str, String)], check: &Check<'_>, we
             wasmtime_app(&out.join("app.wasm"), args)
         });
         web(&out.join("web"));
+        if *kind != "registry" {
+            check(&format!("friscy.wasm --image {kind}"), &|args| {
+                friscy_wasm_run(input, args)
+            });
+        }
     }
 }
 
@@ -863,8 +891,9 @@ fn http_status_server(status: u16) -> u16 {
     port
 }
 
-/// Both CLIs refuse `input`: non-zero, one clear line on stderr naming
-/// `needles`, no panic, nothing written outside OUT (and no OUT).
+/// Both CLIs, and for a local file `dist/friscy.wasm`, refuse `input`:
+/// non-zero, one clear line on stderr naming `needles`, no panic or trap,
+/// nothing written outside OUT (and no OUT).
 fn refused(case: &str, input: &str, needles: &[&str]) {
     let work = tempfile::tempdir().unwrap();
     let before = tree_bytes(&images().dir);
@@ -873,12 +902,18 @@ fn refused(case: &str, input: &str, needles: &[&str]) {
     let native = friscy_run(&cache, &[input, "--", "/musl/hello"]);
     let out = work.path().join("out");
     let packed = pack(work.path(), input, &out, &[]);
-    for (who, o) in [("friscy run", &native), ("friscy-pack", &packed)] {
+    let mut runs = vec![("friscy run", native), ("friscy-pack", packed)];
+    if !input.starts_with("127.0.0.1:") {
+        runs.push(("friscy.wasm", friscy_wasm_run(input, &["/musl/hello"])));
+    }
+    for (who, o) in &runs {
         let err = String::from_utf8_lossy(&o.stderr);
         assert_ne!(o.status, 0, "{case}: {who} succeeded:\n{err}");
         assert!(o.stdout.is_empty(), "{case}: {who} printed on stdout");
         assert!(
-            !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+            !err.contains("panicked")
+                && !err.contains("RUST_BACKTRACE")
+                && !err.contains("wasm trap"),
             "{case}: {who} panicked:\n{err}"
         );
         assert_eq!(
@@ -911,7 +946,7 @@ fn refused(case: &str, input: &str, needles: &[&str]) {
 }
 
 #[test]
-fn hostile_inputs_are_refused_through_both_clis() {
+fn hostile_inputs_are_refused_through_every_cli() {
     if !have_tools() {
         return;
     }

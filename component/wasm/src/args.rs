@@ -118,9 +118,12 @@ pub fn volume(spec: &str) -> Result<Volume, String> {
 }
 
 pub const USAGE: &str = "usage: friscy.wasm [--image PATH] [OPTIONS] [--] [COMMAND [ARG...]]
-  --image PATH             the container image (a rootfs tar or a friscy runtime image);
-                           with the wasmtime CLI, make its directory visible with
-                           `wasmtime run --dir DIR ...`
+  --image PATH             the container image: a `docker save` archive, an OCI layout
+                           (directory or tar; `PATH:TAG` picks one of several), a rootfs
+                           tar (optionally gzip/zstd) or directory, or a friscy runtime
+                           image (`.fimg`); with the wasmtime CLI, make its directory
+                           visible with `wasmtime run --dir DIR ...`
+  --platform OS/ARCH       the image to pick from a multi-arch index (default linux/riscv64)
   -e, --env KEY=VALUE      set an environment variable in the guest (`-e KEY` copies the
                            component's own KEY, e.g. from `wasmtime run --env KEY=VALUE`)
   -w, --workdir DIR        working directory in the guest
@@ -163,6 +166,10 @@ where
         match flag.as_str() {
             "--image" => {
                 opts.image = Some(value("--image")?);
+            }
+            // The rootfs provider reads it from the same command line.
+            "--platform" => {
+                value("--platform")?;
             }
             "-e" | "--env" => {
                 let setting = value(&flag)?;
@@ -278,6 +285,10 @@ mod tests {
 
     #[test]
     fn options_stop_at_first_command_word() {
+        // --platform is the provider's: taken with its value, then ignored.
+        let o = p(&["--platform", "linux/riscv64", "--image", "x", "sh"]).unwrap();
+        assert_eq!(o.image.as_deref(), Some("x"));
+        assert_eq!(o.command, vec!["sh"]);
         let o = p(&["--image=x", "python3", "-c", "--image"]).unwrap();
         assert_eq!(o.command, vec!["python3", "-c", "--image"]);
         assert!(o.env.is_empty());
